@@ -1,0 +1,79 @@
+// swift-tools-version: 6.0
+// One package: thin C modules, four libraries by concern, one executable per
+// FastCGI route family, the detached generator and the admin CLI.
+import PackageDescription
+
+// Strictness set once for every Swift target.
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+func handler(_ name: String, folder: String) -> Target {
+    .executableTarget(
+        name: name, dependencies: ["BilanWeb"], path: "Sources/Handlers/\(folder)",
+        swiftSettings: strict)
+}
+
+let package = Package(
+    name: "bilan-orientation",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "bilan-eligibility", targets: ["bilan-eligibility"]),
+        .executable(name: "bilan-create", targets: ["bilan-create"]),
+        .executable(name: "bilan-status", targets: ["bilan-status"]),
+        .executable(name: "bilan-page", targets: ["bilan-page"]),
+        .executable(name: "bilan-auth", targets: ["bilan-auth"]),
+        .executable(name: "bilan-generator", targets: ["bilan-generator"]),
+        .executable(name: "bilan-admin", targets: ["bilan-admin"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // C libraries, one module each.
+        .systemLibrary(name: "CFastCGI", pkgConfig: "fcgi", providers: [.apt(["libfcgi-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(
+            name: "CCmark", pkgConfig: "libcmark-gfm",
+            providers: [.apt(["libcmark-gfm-dev", "libcmark-gfm-extensions-dev"])]),
+        .target(name: "CSpawn", path: "Sources/CSpawn"),
+
+        // Configuration, JSON, the domain rules, PostgreSQL, templates, logging.
+        .target(
+            name: "BilanCore",
+            dependencies: ["CLibPQ", "CSpawn", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
+        // E-mail: MIME building and the smtp/sendmail/file transports (libcurl).
+        .target(name: "BilanMail", dependencies: ["BilanCore", "CCurl"], swiftSettings: strict),
+        // FastCGI/CGI serving, requests and responses, the route handlers' logic.
+        .target(
+            name: "BilanWeb", dependencies: ["BilanCore", "BilanMail", "CFastCGI", "CCmark"],
+            swiftSettings: strict),
+        // The generator's mechanisms: queue, Gemini client, passes, recovery.
+        .target(
+            name: "BilanGeneration", dependencies: ["BilanCore", "BilanMail", "CCurl"],
+            swiftSettings: strict),
+
+        handler("bilan-eligibility", folder: "Eligibility"),
+        handler("bilan-create", folder: "Create"),
+        handler("bilan-status", folder: "Status"),
+        handler("bilan-page", folder: "Page"),
+        handler("bilan-auth", folder: "Auth"),
+        .executableTarget(
+            name: "bilan-generator", dependencies: ["BilanGeneration"], path: "Sources/Generator",
+            swiftSettings: strict),
+        .executableTarget(
+            name: "bilan-admin",
+            dependencies: [
+                "BilanGeneration", "BilanWeb",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/Admin", swiftSettings: strict),
+
+        .testTarget(
+            name: "BilanCoreTests", dependencies: ["BilanCore", "BilanWeb", "BilanMail", "BilanGeneration"],
+            swiftSettings: strict),
+    ]
+)

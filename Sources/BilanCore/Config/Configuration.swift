@@ -1,0 +1,185 @@
+/// Every setting of SPEC §9, read once at start-up and checked there, so a bad
+/// value stops the program with one line naming it instead of failing later.
+public struct Configuration: Sendable {
+    public enum MailTransportKind: String, Sendable { case smtp, sendmail, file }
+    public enum SMTPSecurity: String, Sendable { case starttls, tls, none }
+
+    public var databaseURL: String
+    public var directURL: String
+    public var usePreparedStatements: Bool
+    public var publicURL: PublicURL
+    public var geminiAPIKey: String?
+    public var geminiModel: String
+    public var geminiBaseURL: String
+    public var geminiTimeoutSeconds: Int
+    public var geminiMaxTries: Int
+    public var mailTransport: MailTransportKind
+    public var smtpURL: String?
+    public var smtpSecurity: SMTPSecurity
+    public var mailDirectory: String?
+    public var mailFrom: String
+    public var sendmailPath: String
+    public var supportURL: String
+    public var sessionCookie: String
+    public var maxGenerators: Int
+    public var maxAttempts: Int
+    public var generatorPath: String
+    public var generatorLog: String
+    public var templatesDirectory: String
+    public var runtimeDirectory: String
+    public var loginPath: String
+    public var demoMode: Bool
+
+    /// What a program needs beyond the database: checked only where it is used.
+    public struct Needs: OptionSet, Sendable {
+        public let rawValue: Int
+        public init(rawValue: Int) { self.rawValue = rawValue }
+        public static let gemini = Needs(rawValue: 1)
+        public static let mail = Needs(rawValue: 2)
+    }
+
+    public static func load(_ env: Environment, needs: Needs = []) throws(ConfigurationError) -> Configuration {
+        let reader = SettingReader(env: env)
+        let databaseURL = try reader.required("DATABASE_URL")
+        let publicURL = try reader.publicURL("PUBLIC_URL")
+        let transport = try reader.mailTransport()
+        let mailDirectory = env["MAIL_DIR"]
+        if needs.contains(.mail) {
+            if transport == .smtp, env["SMTP_URL"] == nil {
+                throw ConfigurationError(setting: "SMTP_URL", problem: "requis quand MAIL_TRANSPORT=smtp")
+            }
+            if transport == .file, mailDirectory == nil {
+                throw ConfigurationError(setting: "MAIL_DIR", problem: "requis quand MAIL_TRANSPORT=file")
+            }
+        }
+        let apiKey = env["GEMINI_API_KEY"]
+        if needs.contains(.gemini), apiKey == nil {
+            throw ConfigurationError(setting: "GEMINI_API_KEY", problem: "requis pour appeler Gemini")
+        }
+        let executableDirectory = ExecutablePath.directory()
+        return Configuration(
+            databaseURL: databaseURL,
+            directURL: env["DIRECT_URL"] ?? databaseURL,
+            usePreparedStatements: try reader.flag("DATABASE_PREPARED", default: false),
+            publicURL: publicURL,
+            geminiAPIKey: apiKey,
+            geminiModel: try reader.token("GEMINI_MODEL", default: "gemini-2.5-flash"),
+            geminiBaseURL: try reader.url("GEMINI_BASE_URL", default: "https://generativelanguage.googleapis.com"),
+            geminiTimeoutSeconds: try reader.integer("GEMINI_TIMEOUT", default: 120, range: 1...900),
+            geminiMaxTries: try reader.integer("GEMINI_MAX_TRIES", default: 4, range: 1...10),
+            mailTransport: transport,
+            smtpURL: try reader.smtpURL(),
+            smtpSecurity: try reader.smtpSecurity(),
+            mailDirectory: mailDirectory,
+            mailFrom: try reader.mailFrom(publicURL: publicURL),
+            sendmailPath: env["SENDMAIL_PATH"] ?? "/usr/sbin/sendmail",
+            supportURL: env["SUPPORT_URL"] ?? publicURL.origin + "/contact",
+            sessionCookie: try reader.token("SESSION_COOKIE", default: "bilan_session"),
+            maxGenerators: try reader.integer("MAX_GENERATORS", default: 4, range: 1...256),
+            maxAttempts: try reader.integer("MAX_ATTEMPTS", default: 5, range: 1...50),
+            generatorPath: env["GENERATOR_PATH"] ?? executableDirectory + "/bilan-generator",
+            generatorLog: env["GENERATOR_LOG"] ?? "/var/log/bilan/generator.log",
+            templatesDirectory: env["TEMPLATES_DIR"] ?? executableDirectory + "/../share/bilan/templates",
+            runtimeDirectory: env["RUNTIME_DIR"] ?? "/run/bilan",
+            loginPath: env["LOGIN_PATH"] ?? "/auth/login.html",
+            demoMode: try reader.flag("BILAN_DEMO", default: false))
+    }
+}
+
+/// Reads and checks one setting at a time; each failure names its setting.
+struct SettingReader {
+    let env: Environment
+
+    func required(_ key: String) throws(ConfigurationError) -> String {
+        guard let value = env[key] else { throw ConfigurationError(setting: key, problem: "manquant") }
+        return value
+    }
+
+    func integer(_ key: String, default fallback: Int, range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
+        guard let text = env[key] else { return fallback }
+        guard let value = Int(text), range.contains(value) else {
+            throw ConfigurationError(setting: key, problem: "« \(text) » n'est pas un entier entre \(range.lowerBound) et \(range.upperBound)")
+        }
+        return value
+    }
+
+    func flag(_ key: String, default fallback: Bool) throws(ConfigurationError) -> Bool {
+        guard let text = env[key] else { return fallback }
+        switch text.lowercased() {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off": return false
+        default: throw ConfigurationError(setting: key, problem: "« \(text) » n'est ni true ni false")
+        }
+    }
+
+    /// A value that goes into a URL path or a cookie name: letters, digits, `-`, `_`, `.`.
+    func token(_ key: String, default fallback: String) throws(ConfigurationError) -> String {
+        guard let text = env[key] else { return fallback }
+        guard text.utf8.allSatisfy({ isTokenByte($0) }) else {
+            throw ConfigurationError(setting: key, problem: "« \(text) » contient des caractères interdits")
+        }
+        return text
+    }
+
+    func url(_ key: String, default fallback: String) throws(ConfigurationError) -> String {
+        guard let text = env[key] else { return fallback }
+        guard text.hasPrefix("http://") || text.hasPrefix("https://") else {
+            throw ConfigurationError(setting: key, problem: "« \(text) » n'est pas une URL http(s)")
+        }
+        return text.hasSuffix("/") ? String(text.dropLast()) : text
+    }
+
+    func publicURL(_ key: String) throws(ConfigurationError) -> PublicURL {
+        let text = try required(key)
+        guard let url = PublicURL(text) else {
+            throw ConfigurationError(setting: key, problem: "« \(text) » n'est pas une URL http(s)://hôte[:port]")
+        }
+        return url
+    }
+
+    func mailTransport() throws(ConfigurationError) -> Configuration.MailTransportKind {
+        guard let text = env["MAIL_TRANSPORT"] else {
+            if env["SMTP_URL"] != nil { return .smtp }
+            return env["MAIL_DIR"] != nil ? .file : .sendmail
+        }
+        guard let kind = Configuration.MailTransportKind(rawValue: text) else {
+            throw ConfigurationError(setting: "MAIL_TRANSPORT", problem: "« \(text) » : attendu smtp, sendmail ou file")
+        }
+        return kind
+    }
+
+    func smtpURL() throws(ConfigurationError) -> String? {
+        guard let text = env["SMTP_URL"] else { return nil }
+        guard text.hasPrefix("smtp://") || text.hasPrefix("smtps://") else {
+            // The value may hold a password: never echo it.
+            throw ConfigurationError(setting: "SMTP_URL", problem: "doit commencer par smtp:// ou smtps://")
+        }
+        return text
+    }
+
+    func smtpSecurity() throws(ConfigurationError) -> Configuration.SMTPSecurity {
+        guard let text = env["SMTP_TLS"] else { return .starttls }
+        guard let mode = Configuration.SMTPSecurity(rawValue: text) else {
+            throw ConfigurationError(setting: "SMTP_TLS", problem: "« \(text) » : attendu starttls, tls ou none")
+        }
+        return mode
+    }
+
+    func mailFrom(publicURL: PublicURL) throws(ConfigurationError) -> String {
+        guard let text = env["MAIL_FROM"] else { return "Bilan d'orientation <no-reply@\(publicURL.host)>" }
+        guard text.contains("@"), !text.contains("\n"), !text.contains("\r") else {
+            throw ConfigurationError(setting: "MAIL_FROM", problem: "« \(text) » n'est pas une adresse e-mail")
+        }
+        return text
+    }
+}
+
+func isTokenByte(_ byte: UInt8) -> Bool {
+    switch byte {
+    case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+        UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
+        return true
+    default:
+        return false
+    }
+}

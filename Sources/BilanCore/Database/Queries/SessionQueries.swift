@@ -1,0 +1,45 @@
+/// Queries on sessions and magic-link tokens. Tokens travel as text parameters
+/// and are hashed by PostgreSQL (`sha256`): the clear token is never stored.
+public enum SessionQueries {
+    /// $1 session token. Column: user id or NULL.
+    public static let sessionUser = SQLStatement("session_user", "SELECT orientation_session_user($1)")
+
+    /// $1 token, $2 user id, $3 lifetime in seconds.
+    public static let createSession = SQLStatement(
+        "session_create",
+        """
+        INSERT INTO sessions ("tokenHash", "userId", "expiresAt")
+        VALUES (sha256(convert_to($1, 'UTF8')), $2::uuid, now() + make_interval(secs => $3::int))
+        """)
+
+    /// $1 token.
+    public static let deleteSession = SQLStatement(
+        "session_delete", #"DELETE FROM sessions WHERE "tokenHash" = sha256(convert_to($1, 'UTF8'))"#)
+
+    /// $1 address. Columns: user id or NULL, recent tokens for that address (rate limit).
+    public static let loginCandidate = SQLStatement(
+        "login_candidate",
+        """
+        SELECT orientation_user_by_email($1),
+               (SELECT count(*) FROM login_tokens t
+                 WHERE lower(t."email") = lower($1) AND t."createdAt" > now() - interval '15 minutes')
+        """)
+
+    /// $1 token, $2 user id, $3 address, $4 return path, $5 lifetime in seconds.
+    public static let createLoginToken = SQLStatement(
+        "login_token_create",
+        """
+        INSERT INTO login_tokens ("tokenHash", "userId", "email", "returnTo", "expiresAt")
+        VALUES (sha256(convert_to($1, 'UTF8')), $2::uuid, $3, $4, now() + make_interval(secs => $5::int))
+        """)
+
+    /// Consumes a token atomically: a second use, or a use after expiry, finds nothing.
+    /// $1 token. Columns: user id, return path.
+    public static let consumeLoginToken = SQLStatement(
+        "login_token_consume",
+        """
+        UPDATE login_tokens SET "usedAt" = now()
+         WHERE "tokenHash" = sha256(convert_to($1, 'UTF8')) AND "usedAt" IS NULL AND "expiresAt" > now()
+        RETURNING "userId", "returnTo"
+        """)
+}

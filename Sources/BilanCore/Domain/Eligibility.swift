@@ -1,0 +1,74 @@
+/// The facts the eligibility rule reads, fetched by one query.
+public struct EligibilityFacts: Sendable {
+    public struct Payment: Sendable {
+        public var plan: String
+        public var status: String
+        public init(plan: String, status: String) {
+            self.plan = plan
+            self.status = status
+        }
+    }
+
+    public struct PastBilan: Sendable {
+        public var id: String
+        public var status: BilanStatus
+        public var createdAtMs: Int64
+        public init(id: String, status: BilanStatus, createdAtMs: Int64) {
+            self.id = id
+            self.status = status
+            self.createdAtMs = createdAtMs
+        }
+    }
+
+    public var payments: [Payment]
+    public var bilans: [PastBilan]
+    public var nowMs: Int64
+
+    public init(payments: [Payment], bilans: [PastBilan], nowMs: Int64) {
+        self.payments = payments
+        self.bilans = bilans
+        self.nowMs = nowMs
+    }
+}
+
+/// The answer of the eligibility rule (SPEC §3).
+public enum EligibilityDecision: Equatable, Sendable {
+    case eligible(plan: String)
+    case noSubscription
+    case alreadyUsed(lastBilanId: String, nextEligibleAtMs: Int64)
+
+    public var json: JSONValue {
+        switch self {
+        case .eligible(let plan): return ["eligible": true, "plan": .string(plan)]
+        case .noSubscription: return ["eligible": false, "reason": "NO_SUBSCRIPTION"]
+        case .alreadyUsed(let id, let next):
+            return [
+                "eligible": false, "reason": "ALREADY_USED", "lastBilanId": .string(id),
+                "nextEligibleAt": .string(UTCTime.iso8601(next)),
+            ]
+        }
+    }
+}
+
+public enum Eligibility {
+    public static let yearMs: Int64 = 365 * 86_400_000
+    static let subscriptionPlans: Set<String> = ["MONTHLY", "ANNUAL"]
+
+    /// Eligible iff a SUCCEEDED MONTHLY or ANNUAL payment exists (access from the
+    /// first payment, no withdrawal wait) and no PENDING or COMPLETED bilan was
+    /// created in the last 365 days. A FAILED bilan does not use up the year.
+    public static func decide(_ facts: EligibilityFacts) -> EligibilityDecision {
+        let paid = facts.payments.filter { $0.status == "SUCCEEDED" && subscriptionPlans.contains($0.plan) }
+        // ANNUAL wins when both exist: it is the plan that says the most.
+        guard let plan = paid.contains(where: { $0.plan == "ANNUAL" }) ? "ANNUAL" : paid.first?.plan else {
+            return .noSubscription
+        }
+        let counting = facts.bilans.filter {
+            $0.status != .failed && facts.nowMs - $0.createdAtMs < yearMs
+        }
+        if let latest = counting.max(by: { $0.createdAtMs < $1.createdAtMs }) {
+            return .alreadyUsed(lastBilanId: latest.id, nextEligibleAtMs: latest.createdAtMs + yearMs)
+        }
+        return .eligible(plan: plan)
+    }
+}

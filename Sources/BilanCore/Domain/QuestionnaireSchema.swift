@@ -1,0 +1,35 @@
+/// The closed vocabularies and limits of SPEC §5, in one place: the validator,
+/// the form decoder and the prompts all read them from here.
+public enum QuestionnaireSchema {
+    public static let niveaux: Set<String> = ["SECONDE", "PREMIERE", "TERMINALE", "POST_BAC"]
+    public static let filieres: Set<String> = ["GENERALE", "TECHNOLOGIQUE", "PROFESSIONNELLE"]
+    public static let series: Set<String> = ["STI2D", "STMG", "ST2S", "STL", "STD2A", "STHR", "S2TMD", "STAV"]
+    public static let specialites: Set<String> = [
+        "MATHEMATIQUES", "PHYSIQUE_CHIMIE", "SVT", "SES", "HGGSP", "HLP", "LLCER", "LCA", "NSI", "SI", "ARTS",
+        "EPPCS", "BIOLOGIE_ECOLOGIE",
+    ]
+    public static let options: Set<String> = ["MATHS_EXPERTES", "MATHS_COMPLEMENTAIRES", "DGEMC"]
+    public static let typesEtudes: Set<String> = [
+        "CPGE", "LICENCE", "BUT", "BTS", "ECOLE_INGENIEUR_POSTBAC", "ECOLE_COMMERCE", "SANTE", "ARTS", "AUTRE",
+    ]
+    public static let durees: Set<String> = ["BAC_2", "BAC_3", "BAC_5", "BAC_8", "INDECIS"]
+    public static let mobilites: Set<String> = ["LOCALE", "REGIONALE", "NATIONALE", "INTERNATIONALE"]
+
+    public static let freeTextFields = ["centresInteret", "projetProfessionnel", "pointsForts", "difficultes", "commentaire"]
+    /// Keys whose form-encoded value is a list of repeated fields.
+    public static let listFields: Set<String> = ["specialites", "options", "matieresPreferees", "typesEtudes"]
+
+    public static let maxSpecialites = 3
+    public static let maxFreeTextLength = 2000
+    public static let maxGradeKeys = 20
+    public static let maxGradeKeyLength = 30
+    public static let maxPreferredSubjects = 20
+    public static let maxPreferredSubjectLength = 100
+
+    /// Every accepted key, in the order answers are stored.
+    public static let keys = [
+        "niveau", "filiere", "serie", "specialites", "options", "moyennes", "matieresPreferees", "centresInteret",
+        "projetProfessionnel", "typesEtudes", "dureeEtudes", "mobilite", "alternance", "pointsForts", "difficultes",
+        "commentaire",
+    ]
+}

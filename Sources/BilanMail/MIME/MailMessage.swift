@@ -1,0 +1,119 @@
+public import BilanCore
+
+/// A notification mail: one recipient, a subject, and the same content as
+/// text and HTML (RFC 2046 `multipart/alternative`, text first).
+public struct MailMessage: Sendable {
+    public var from: String
+    public var to: String
+    public var subject: String
+    public var textBody: String
+    public var htmlBody: String
+    /// Sender domain for the Message-ID.
+    public var domain: String
+
+    public init(from: String, to: String, subject: String, textBody: String, htmlBody: String, domain: String) {
+        self.from = from
+        self.to = to
+        self.subject = subject
+        self.textBody = textBody
+        self.htmlBody = htmlBody
+        self.domain = domain
+    }
+
+    /// The bare address of `from` (`Name <a@b>` → `a@b`), for the SMTP envelope.
+    public var envelopeFrom: String { MailAddress.bare(from) }
+}
+
+/// Builds the RFC 5322 bytes: CRLF line ends, 7-bit only (encoded words in
+/// headers, quoted-printable bodies), every line ≤ 78 octets.
+public enum MIMEBuilder {
+    public static func build(_ message: MailMessage, dateMs: Int64, unique: String) -> [UInt8] {
+        let boundary = "=_bilan_" + unique
+        var lines: [String] = []
+        lines.append("Date: " + UTCTime.rfc5322(dateMs))
+        lines.append("From: " + MailAddress.encodedHeader(message.from))
+        lines.append("To: " + MailAddress.encodedHeader(message.to))
+        lines.append(HeaderEncoding.fold("Subject", HeaderEncoding.encodedWords(message.subject)))
+        lines.append("Message-ID: <\(unique)@\(message.domain)>")
+        lines.append("MIME-Version: 1.0")
+        lines.append("Content-Type: multipart/alternative; boundary=\"\(boundary)\"")
+        lines.append("Auto-Submitted: auto-generated")
+        lines.append("")
+        lines.append("This is a multi-part message in MIME format.")
+        for (type, body) in [("text/plain", message.textBody), ("text/html", message.htmlBody)] {
+            lines.append("--" + boundary)
+            lines.append("Content-Type: \(type); charset=UTF-8")
+            lines.append("Content-Transfer-Encoding: quoted-printable")
+            lines.append("")
+            lines.append(QuotedPrintable.encode(body))
+        }
+        lines.append("--" + boundary + "--")
+        lines.append("")
+        return Array(lines.joined(separator: "\r\n").utf8)
+    }
+}
+
+/// RFC 2047 encoded words for header values.
+public enum HeaderEncoding {
+    /// The value as-is when it is plain printable ASCII, else `=?UTF-8?B?…?=`
+    /// words of at most 75 characters, never splitting a character.
+    public static func encodedWords(_ value: String) -> [String] {
+        if value.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F }) { return [value] }
+        var words: [String] = []
+        var chunk: [UInt8] = []
+        // 75 - len("=?UTF-8?B?") - len("?=") = 63 base64 chars → 45 bytes of UTF-8 at most.
+        for character in value {
+            let bytes = Array(String(character).utf8)
+            if chunk.count + bytes.count > 45 {
+                words.append("=?UTF-8?B?" + Base64.encode(chunk) + "?=")
+                chunk = []
+            }
+            chunk += bytes
+        }
+        if !chunk.isEmpty { words.append("=?UTF-8?B?" + Base64.encode(chunk) + "?=") }
+        return words
+    }
+
+    /// `Name: word1` CRLF SP `word2`…: one encoded word per line keeps every
+    /// line under 78 octets.
+    public static func fold(_ name: String, _ words: [String]) -> String {
+        "\(name): " + words.joined(separator: "\r\n ")
+    }
+}
+
+/// Mail addresses as configured (`Name <a@b>` or `a@b`).
+public enum MailAddress {
+    public static func bare(_ address: String) -> String {
+        if let open = address.lastIndex(of: "<"), let close = address.lastIndex(of: ">"), open < close {
+            return String(address[address.index(after: open)..<close]).trimmingSpaces()
+        }
+        return address.trimmingSpaces()
+    }
+
+    /// The header form, with a non-ASCII display name encoded.
+    public static func encodedHeader(_ address: String) -> String {
+        guard let open = address.lastIndex(of: "<") else { return "<\(bare(address))>" }
+        var name = String(address[..<open]).trimmingSpaces()
+        if name.hasPrefix("\""), name.hasSuffix("\""), name.count >= 2 { name = String(name.dropFirst().dropLast()) }
+        if name.isEmpty { return "<\(bare(address))>" }
+        let words = HeaderEncoding.encodedWords(name)
+        let phrase = words.count == 1 && words[0] == name ? "\"" + name.replacingQuotes() + "\"" : words.joined(separator: " ")
+        return phrase + " <\(bare(address))>"
+    }
+
+    /// A plausible single address: one `@`, no spaces, no control characters,
+    /// nothing that could add a header or a recipient.
+    public static func isPlausible(_ address: String) -> Bool {
+        let bytes = Array(address.utf8)
+        guard (3...254).contains(bytes.count), bytes.filter({ $0 == UInt8(ascii: "@") }).count == 1,
+            let at = bytes.firstIndex(of: UInt8(ascii: "@")), at > 0, at < bytes.count - 1
+        else { return false }
+        let forbidden: Set<UInt8> = [0x20, 0x22, 0x28, 0x29, 0x2C, 0x3A, 0x3B, 0x3C, 0x3E, 0x5B, 0x5C, 0x5D]
+        return bytes.allSatisfy { $0 > 0x20 && $0 < 0x7F && !forbidden.contains($0) }
+            && bytes[(at + 1)...].contains(UInt8(ascii: "."))
+    }
+}
+
+extension String {
+    fileprivate func replacingQuotes() -> String { String(filter { $0 != "\"" && $0 != "\\" }) }
+}

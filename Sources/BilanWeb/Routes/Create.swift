@@ -1,0 +1,107 @@
+import BilanCore
+import Logging
+
+/// `POST /api/orientation/create`: checks in SPEC §3's order (auth, origin,
+/// media type, size, syntax, questionnaire, eligibility), stores the bilan
+/// PENDING and spawns the generator once the answer has left.
+public struct CreateRoute: RequestHandler {
+    let context: WebContext
+    let auth: SessionAuth
+    let spawner: GeneratorSpawner
+
+    public init(context: WebContext) {
+        self.context = context
+        self.auth = SessionAuth(cookieName: context.configuration.sessionCookie, database: context.database)
+        self.spawner = GeneratorSpawner(configuration: context.configuration, logger: context.logger)
+    }
+
+    public func handle(_ request: Request) throws -> Response {
+        guard request.path == "/api/orientation/create" else { throw HTTPError.routeNotFound() }
+        guard request.method == "POST" else { throw HTTPError.methodNotAllowed(["POST"]) }
+        let user = try auth.requireUser(request)
+        try OriginCheck.verify(request, publicURL: context.configuration.publicURL)
+        let isForm = try checkMediaType(request)
+        guard !request.bodyTooLarge, (request.declaredContentLength ?? 0) <= FastCGIServer.bodyLimit else {
+            throw HTTPError(413, "payload_too_large", "Le questionnaire envoyé est trop volumineux (64 Kio au plus).")
+        }
+        let questionnaire = try QuestionnaireInput.validated(body: request.body, isForm: isForm)
+        let bilanId = try insertIfEligible(user: user, questionnaire: questionnaire)
+        context.logger.info("bilan created", metadata: ["bilan": "\(bilanId)", "user": "\(user)"])
+
+        let resultURL = "/orientation/resultat/\(bilanId)"
+        var response: Response
+        if isForm {
+            response = Response.redirect(303, to: resultURL)
+        } else {
+            response = Response.json(
+                202, ["bilanId": .string(bilanId), "status": "PENDING", "resultUrl": .string(resultURL)],
+                headers: [("Location", resultURL)])
+        }
+        let spawner = self.spawner
+        response.afterFinish.append { spawner.spawn(arguments: ["run", bilanId], bilanId: bilanId) }
+        return response
+    }
+
+    /// True for the no-JS form, false for JSON; anything else is 415.
+    private func checkMediaType(_ request: Request) throws -> Bool {
+        switch request.mediaType {
+        case "application/json": return false
+        case "application/x-www-form-urlencoded": return true
+        default:
+            throw HTTPError(
+                415, "unsupported_media_type",
+                "Format non pris en charge : envoyez du JSON (application/json) ou un formulaire.")
+        }
+    }
+
+    /// One transaction per create, serialised per user by an advisory lock:
+    /// N simultaneous creates yield one bilan and N-1 `not_eligible`.
+    private func insertIfEligible(user: String, questionnaire: JSONValue) throws -> String {
+        try context.database.transaction { connection in
+            try connection.query(BilanQueries.lockUserForCreate.sql, [user])
+            let facts = try EligibilityLookup.facts(for: user) { statement, parameters in
+                try connection.query(statement.sql, parameters)
+            }
+            switch Eligibility.decide(facts) {
+            case .eligible:
+                let inserted = try connection.query(BilanQueries.insertPending.sql, [user, questionnaire.serialized])
+                guard let id = inserted.string(0, 0) else { throw HTTPError.internalError }
+                return id
+            case let refusal:
+                var members: [(String, JSONValue)] = []
+                for (key, value) in refusal.json.objectValue ?? [] where key != "eligible" { members.append((key, value)) }
+                let message =
+                    refusal == .noSubscription
+                    ? "Le bilan d'orientation est réservé aux abonnés."
+                    : "Vous avez déjà un bilan d'orientation cette année."
+                throw HTTPError(403, "not_eligible", message, extra: members)
+            }
+        }
+    }
+}
+
+/// Parses and validates a create body, JSON or form-encoded.
+enum QuestionnaireInput {
+    static func validated(body: [UInt8], isForm: Bool) throws -> JSONValue {
+        let raw: JSONValue
+        if isForm {
+            guard let pairs = try? FormDecoding.pairs(body) else {
+                throw HTTPError(400, "invalid_form", "Le formulaire envoyé est mal encodé.")
+            }
+            do { raw = try QuestionnaireForm.json(from: pairs) } catch { throw refusal(error) }
+        } else {
+            do {
+                raw = try JSONParser.parse(body)
+            } catch {
+                throw HTTPError(
+                    400, "invalid_json", "Le questionnaire envoyé n'est pas un JSON valide.",
+                    cause: "\(error.reason) at byte \(error.offset)")
+            }
+        }
+        do { return try QuestionnaireValidator.validate(raw) } catch { throw refusal(error) }
+    }
+
+    private static func refusal(_ error: QuestionnaireError) -> HTTPError {
+        HTTPError(400, "invalid_questionnaire", error.message, field: error.field)
+    }
+}

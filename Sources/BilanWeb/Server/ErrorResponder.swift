@@ -1,0 +1,24 @@
+import BilanCore
+public import Logging
+
+/// The one place where a thrown error becomes a response and a log line.
+/// Clients see the code and French message only; the cause goes to the log.
+public enum ErrorResponder {
+    public static func response(for error: any Error, request: Request, logger: Logger) -> Response {
+        let failure: HTTPError
+        switch error {
+        case let httpError as HTTPError:
+            failure = httpError
+        case let databaseError as DatabaseError where databaseError.kind == .connectionLost:
+            failure = HTTPError.unavailable
+            logger.warning("database unavailable", metadata: ["cause": "\(databaseError.message)"])
+        default:
+            failure = HTTPError.internalError
+            logger.error("internal error", metadata: ["cause": "\(error)"])
+        }
+        if let cause = failure.cause {
+            logger.info("request refused", metadata: ["code": "\(failure.code)", "cause": "\(cause)"])
+        }
+        return Response.json(failure.status, failure.body, headers: failure.headers)
+    }
+}

@@ -1,0 +1,156 @@
+import BilanCore
+import CFastCGI
+public import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Serves a `RequestHandler` as a FastCGI responder when fd 0 is a listening
+/// socket (spawn-fcgi, systemd socket activation) and as a plain CGI program
+/// otherwise (fcgiwrap, any server's CGI).
+public struct FastCGIServer {
+    /// Bodies are read up to this many bytes; one byte more marks them too large.
+    public static let bodyLimit = 64 * 1024
+
+    let handler: any RequestHandler
+    let logger: Logger
+
+    public init(handler: any RequestHandler, logger: Logger) {
+        self.handler = handler
+        self.logger = logger
+    }
+
+    public func run() {
+        // A client that goes away must not kill the process in the middle of a write.
+        signal(SIGPIPE, SIG_IGN)
+        if FCGX_IsCGI() != 0 {
+            serveOneCGIRequest()
+        } else {
+            serveFastCGI()
+        }
+    }
+
+    /// The accept loop: libfcgi's SIGTERM handler makes `FCGX_Accept_r` return
+    /// < 0 after the current request, which ends the loop gracefully.
+    private func serveFastCGI() {
+        guard FCGX_Init() == 0 else {
+            logger.critical("FCGX_Init failed")
+            exit(70)
+        }
+        let request = UnsafeMutablePointer<FCGX_Request>.allocate(capacity: 1)
+        request.initialize(to: FCGX_Request())
+        FCGX_InitRequest(request, 0, 0)
+        logger.info("FastCGI responder started", metadata: ["pid": "\(getpid())"])
+        while FCGX_Accept_r(request) >= 0 {
+            let errorStream = request.pointee.err
+            LogSink.write = { line in
+                let text = line + "\n"
+                _ = text.withCString { FCGX_PutStr($0, Int32(strlen($0)), errorStream) }
+            }
+            let incoming = readFastCGIRequest(request.pointee)
+            let response = respond(to: incoming)
+            writeFastCGI(response, to: request.pointee.out)
+            FCGX_Finish_r(request)
+            LogSink.write = LogSink.writeToStandardError
+            response.afterFinish.forEach { $0() }
+        }
+        logger.info("FastCGI responder stopping", metadata: ["pid": "\(getpid())"])
+    }
+
+    private func serveOneCGIRequest() {
+        let params = Environment.processEnvironment()
+        let declared = params["CONTENT_LENGTH"].flatMap { Int($0) } ?? 0
+        var body: [UInt8] = []
+        var tooLarge = false
+        if declared > 0 {
+            // RFC 3875: read exactly CONTENT_LENGTH bytes, never relying on EOF.
+            let wanted = min(declared, Self.bodyLimit + 1)
+            body = readStandardInput(count: wanted)
+            tooLarge = declared > Self.bodyLimit
+        }
+        let response = respond(to: Request(params: params, body: body, bodyTooLarge: tooLarge))
+        writeAll(fd: 1, response.serializedHead() + response.body)
+        close(1)
+        response.afterFinish.forEach { $0() }
+    }
+
+    private func respond(to request: Request) -> Response {
+        let started = UTCTime.monotonicSeconds()
+        let response: Response
+        do {
+            response = try handler.handle(request)
+        } catch {
+            response = ErrorResponder.response(for: error, request: request, logger: logger)
+        }
+        let milliseconds = Int((UTCTime.monotonicSeconds() - started) * 1000)
+        if response.status >= 500 || logger.logLevel <= .debug {
+            logger.log(
+                level: response.status >= 500 ? .warning : .debug, "request served",
+                metadata: ["method": "\(request.method)", "path": "\(request.path)", "status": "\(response.status)", "ms": "\(milliseconds)"])
+        }
+        return response
+    }
+
+    private func readFastCGIRequest(_ request: FCGX_Request) -> Request {
+        var params: [String: String] = [:]
+        if var cursor = request.envp {
+            while let entry = cursor.pointee {
+                // Copied now: libfcgi frees these strings at the next accept.
+                let pair = String(cString: entry)
+                if let equals = pair.firstIndex(of: "="), params[String(pair[..<equals])] == nil {
+                    params[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+                }
+                cursor += 1
+            }
+        }
+        var body: [UInt8] = []
+        var chunk = [CChar](repeating: 0, count: 16384)
+        // FastCGI ends the body with an empty record: read to EOF, up to the limit + 1.
+        while body.count <= Self.bodyLimit {
+            let count = FCGX_GetStr(&chunk, Int32(chunk.count), request.in)
+            if count <= 0 { break }
+            body.append(contentsOf: chunk[0..<Int(count)].map { UInt8(bitPattern: $0) })
+        }
+        let tooLarge = body.count > Self.bodyLimit
+        if tooLarge { body.removeLast(body.count - Self.bodyLimit) }
+        return Request(params: params, body: body, bodyTooLarge: tooLarge)
+    }
+
+    private func writeFastCGI(_ response: Response, to stream: UnsafeMutablePointer<FCGX_Stream>?) {
+        let head = response.serializedHead()
+        head.withUnsafeBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
+                _ = FCGX_PutStr($0, Int32(buffer.count), stream)
+            }
+        }
+        if !response.body.isEmpty {
+            response.body.withUnsafeBufferPointer { buffer in
+                buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
+                    _ = FCGX_PutStr($0, Int32(buffer.count), stream)
+                }
+            }
+        }
+    }
+
+    private func readStandardInput(count: Int) -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let got = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress! + filled, count - filled) }
+            if got < 0 && errno == EINTR { continue }
+            if got <= 0 { break }
+            filled += got
+        }
+        return Array(buffer[0..<filled])
+    }
+
+    private func writeAll(fd: Int32, _ bytes: [UInt8]) {
+        var written = 0
+        while written < bytes.count {
+            let count = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, bytes.count - written) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { return }
+            written += count
+        }
+    }
+}
