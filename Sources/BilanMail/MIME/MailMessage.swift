@@ -1,4 +1,4 @@
-public import BilanCore
+import BilanCore
 
 /// A notification mail: one recipient, a subject, and the same content as
 /// text and HTML (RFC 2046 `multipart/alternative`, text first).

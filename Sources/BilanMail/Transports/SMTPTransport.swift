@@ -28,7 +28,7 @@ public struct SMTPTransport: MailTransport {
             try curl.set(CURLOPT_TIMEOUT, 60)
             try curl.upload(message)
             _ = try curl.perform()
-        } catch let error as CurlError {
+        } catch {
             throw MailError(transport: "smtp", detail: "\(error.message) (code \(error.code))")
         }
     }

@@ -15,3 +15,4 @@ public enum ReturnPath {
         return path
     }
 }
+

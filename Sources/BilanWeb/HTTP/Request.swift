@@ -1,4 +1,4 @@
-public import BilanCore
+import BilanCore
 
 /// One HTTP request as the web server hands it over: the CGI meta-variables
 /// (`REQUEST_METHOD`, `HTTP_COOKIE`, …) and the body, read up to a limit.

@@ -1,0 +1,87 @@
+import ArgumentParser
+import BilanCore
+
+struct ListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List bilans with status, step, attempts and age (newest first).")
+    @Option(help: "PENDING, COMPLETED or FAILED.") var status: String?
+    @Option(help: "Only this user's bilans.") var user: String?
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        try guarded {
+            if let status, BilanStatus(rawValue: status) == nil {
+                throw AdminFailure("unknown status \(status): expected PENDING, COMPLETED or FAILED")
+            }
+            let context = try AdminContext.open()
+            let rows = try context.run(AdminQueries.listBilans, [status, user])
+            var lines = ["ID                                    STATUS     STEP ATTEMPTS AGE      MAILED EMAIL"]
+            var items: [JSONValue] = []
+            for row in 0..<rows.rowCount {
+                let id = rows.string(row, 0) ?? ""
+                let email = rows.string(row, 1) ?? "?"
+                let state = rows.string(row, 2) ?? ""
+                let step = rows.int(row, 3) ?? 0
+                let attempts = rows.int(row, 4) ?? 0
+                let age = rows.int64(row, 5) ?? 0
+                let mailed = rows.bool(row, 6) ?? false
+                lines.append(
+                    "\(id)  \(state.padded(10)) \(String(step).padded(4)) \(String(attempts).padded(8)) "
+                        + "\(Age.format(seconds: age).padded(8)) \((mailed ? "yes" : "no").padded(6)) \(email)")
+                items.append([
+                    "id": .string(id), "email": .string(email), "status": .string(state),
+                    "step": .number(Double(step)), "attempts": .number(Double(attempts)),
+                    "ageSeconds": .number(Double(age)), "emailSent": .bool(mailed),
+                ])
+            }
+            if rows.rowCount == 0 { lines = ["no bilan"] }
+            emit(output, text: lines.joined(separator: "\n"), json: ["bilans": .array(items)])
+        }
+    }
+}
+
+struct ShowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show", abstract: "Show one bilan: state, checkpoints, errors.")
+    @Argument(help: "Bilan id (UUID).") var id: String
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        try guarded {
+            guard let bilan = BilanID.parse(id) else { throw AdminFailure("not a bilan id: \(id)") }
+            let context = try AdminContext.open()
+            let row = try context.run(AdminQueries.showBilan, [bilan])
+            guard row.rowCount == 1 else { throw AdminFailure("no bilan \(bilan)") }
+            let labels = [
+                "id", "email", "status", "progressStep", "attempts", "createdAt", "updatedAt", "completedAt",
+                "emailSentAt", "lockedBy", "errorMessage", "failureDetail", "analyse", "questionnaire",
+                "reportLength", "nextAttemptAt",
+            ]
+            var members: [(String, JSONValue)] = []
+            var lines: [String] = []
+            for (column, label) in labels.enumerated() {
+                let value = row.string(0, column)
+                if label == "analyse" || label == "questionnaire", let value, let parsed = try? JSONParser.parse(value) {
+                    members.append((label, parsed))
+                } else {
+                    members.append((label, .optional(value)))
+                }
+                lines.append("\(label.padded(14)) \(value ?? "-")")
+            }
+            emit(output, text: lines.joined(separator: "\n"), json: .object(members))
+        }
+    }
+}
+
+enum Age {
+    static func format(seconds: Int64) -> String {
+        if seconds < 120 { return "\(seconds)s" }
+        if seconds < 7200 { return "\(seconds / 60)m" }
+        if seconds < 172_800 { return "\(seconds / 3600)h" }
+        return "\(seconds / 86400)d"
+    }
+}
+
+extension String {
+    func padded(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
+}

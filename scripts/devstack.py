@@ -1,0 +1,370 @@
+"""The whole stack on one machine, from real parts: a throwaway PostgreSQL
+cluster, the migrations, the FastCGI handlers under spawn-fcgi (or fcgiwrap in
+CGI mode), nginx with the shipped snippet, and the local Gemini-compatible and
+SMTP servers. `make run` and the end-to-end tests both start it through here,
+so what the tests exercise is what a newcomer runs.
+
+Runs with Debian's /usr/bin/python3 and its standard library only.
+"""
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+HANDLERS = {
+    "eligibility": "bilan-eligibility",
+    "create": "bilan-create",
+    "status": "bilan-status",
+    "page": "bilan-page",
+    "auth": "bilan-auth",
+}
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+PYTHON = "/usr/bin/python3"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout: float, what: str, interval: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+class Stack:
+    """One complete local deployment under `root`."""
+
+    def __init__(self, root: Path, *, port: int | None = None, bin_dir: Path | None = None,
+                 workers: int = 2, mode: str = "fastcgi", mail: str = "file",
+                 env: dict[str, str] | None = None, gemini_latency_ms: int = 0,
+                 demo: bool = False, database_url: str | None = None):
+        self.root = Path(root).resolve()
+        self.port = port or free_port()
+        self.bin_dir = Path(bin_dir or os.environ.get("BILAN_BIN", REPO / ".build" / "release")).resolve()
+        self.workers = workers
+        self.mode = mode
+        self.mail = mail
+        self.overrides = dict(env or {})
+        self.gemini_latency_ms = gemini_latency_ms
+        self.demo = demo
+        self.external_database = database_url
+        self.processes: dict[str, subprocess.Popen] = {}
+        self.handler_pids: dict[str, list[int]] = {}
+        self.env: dict[str, str] = {}
+        self.gemini_port: int | None = None
+        self.smtp_port: int | None = None
+
+    # ---- paths -----------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def sockets(self) -> Path:
+        return self.root / "run"
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.root / "mail"
+
+    @property
+    def pg_socket_dir(self) -> Path:
+        return self.root / "pg" / "socket"
+
+    @property
+    def generator_log(self) -> Path:
+        return self.root / "log" / "generator.log"
+
+    @property
+    def nginx_log(self) -> Path:
+        return self.root / "log" / "nginx.log"
+
+    # ---- lifecycle -------------------------------------------------------
+    def start(self) -> "Stack":
+        for sub in ("run", "mail", "log", "nginx"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        try:
+            database_url = self.external_database or self.start_postgres()
+            self.start_gemini()
+            self.start_smtp()
+            self.env = self.settings(database_url)
+            self.admin("migrate")
+            self.start_handlers()
+            self.start_nginx()
+            wait_for(self.answers, 20, "nginx and the handlers")
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self):
+        self.stop_handlers()
+        for name in ("nginx", "gemini", "smtp"):
+            self.stop_process(name)
+        self.stop_postgres()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # ---- settings --------------------------------------------------------
+    def settings(self, database_url: str) -> dict[str, str]:
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "DATABASE_URL": database_url,
+            "PUBLIC_URL": self.base_url,
+            "GENERATOR_PATH": str(self.bin_dir / "bilan-generator"),
+            "GENERATOR_LOG": str(self.generator_log),
+            "TEMPLATES_DIR": str(REPO / "templates"),
+            "MIGRATIONS_DIR": str(REPO / "migrations"),
+            "RUNTIME_DIR": str(self.root / "run"),
+            "MAIL_FROM": "Bilan d'orientation <bilan@example.org>",
+            "SUPPORT_URL": self.base_url + "/contact",
+            "LOG_LEVEL": "info",
+        }
+        if self.gemini_port:
+            env["GEMINI_API_KEY"] = "local-fake-key"
+            env["GEMINI_BASE_URL"] = f"http://127.0.0.1:{self.gemini_port}"
+            env["GEMINI_TIMEOUT"] = "10"
+        if self.mail == "smtp":
+            env["MAIL_TRANSPORT"] = "smtp"
+            env["SMTP_URL"] = f"smtp://127.0.0.1:{self.smtp_port}"
+            env["SMTP_TLS"] = "none"
+        else:
+            env["MAIL_TRANSPORT"] = "file"
+            env["MAIL_DIR"] = str(self.mail_dir)
+        if self.demo:
+            env["BILAN_DEMO"] = "1"
+        env.update(self.overrides)
+        return env
+
+    # ---- PostgreSQL ------------------------------------------------------
+    def start_postgres(self) -> str:
+        data = self.root / "pg" / "data"
+        self.pg_socket_dir.mkdir(parents=True, exist_ok=True)
+        postgres = pwd.getpwnam("postgres")
+        # initdb and postgres refuse to run as root: the cluster belongs to `postgres`.
+        for path in (self.root / "pg", self.pg_socket_dir):
+            os.chown(path, postgres.pw_uid, postgres.pw_gid)
+        if not (data / "PG_VERSION").exists():
+            self.as_postgres([str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
+                              "-E", "UTF8", "--locale=C.UTF-8"], quiet=True)
+        self.start_postgres_server()
+        exists = subprocess.run(
+            [str(PG_BIN / "psql"), "-h", str(self.pg_socket_dir), "-U", "postgres", "-d", "postgres", "-tAc",
+             "SELECT 1 FROM pg_database WHERE datname='bilan'"], capture_output=True, text=True).stdout.strip()
+        if exists != "1":
+            subprocess.run([str(PG_BIN / "createdb"), "-h", str(self.pg_socket_dir), "-U", "postgres", "bilan"],
+                           check=True)
+        return f"postgresql:///bilan?host={self.pg_socket_dir}&user=postgres"
+
+    def start_postgres_server(self):
+        data = self.root / "pg" / "data"
+        log = open(self.root / "log" / "postgres.log", "ab")
+        self.processes["postgres"] = subprocess.Popen(
+            ["runuser", "-u", "postgres", "--", str(PG_BIN / "postgres"), "-D", str(data),
+             "-k", str(self.pg_socket_dir), "-c", "listen_addresses=", "-c", "fsync=off",
+             "-c", "max_connections=200", "-c", "shared_buffers=64MB"],
+            stdout=log, stderr=log, start_new_session=True)
+        wait_for(lambda: subprocess.run(
+            [str(PG_BIN / "pg_isready"), "-q", "-h", str(self.pg_socket_dir)]).returncode == 0,
+            30, "PostgreSQL")
+
+    def stop_postgres(self):
+        self.stop_process("postgres", sig=signal.SIGINT)  # "fast" shutdown
+
+    def restart_postgres(self, down_seconds: float = 0.0):
+        self.stop_postgres()
+        time.sleep(down_seconds)
+        self.start_postgres_server()
+
+    def as_postgres(self, argv: list[str], quiet: bool = False):
+        subprocess.run(["runuser", "-u", "postgres", "--"] + argv, check=True,
+                       stdout=subprocess.DEVNULL if quiet else None)
+
+    def psql(self, sql: str, *params: str) -> str:
+        """Runs SQL through psql (variables :'v1', :'v2'… bound safely by psql)."""
+        argv = [str(PG_BIN / "psql"), self.env["DATABASE_URL"], "-XtAq", "-v", "ON_ERROR_STOP=1"]
+        for i, value in enumerate(params, 1):
+            argv += ["-v", f"v{i}={value}"]
+        result = subprocess.run(argv, input=sql, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise RuntimeError(f"psql failed: {result.stderr}")
+        return result.stdout.strip()
+
+    # ---- fake Gemini and SMTP --------------------------------------------
+    def start_gemini(self):
+        if "GEMINI_API_KEY" in self.overrides:
+            return
+        port_file = self.root / "run" / "gemini.port"
+        port_file.unlink(missing_ok=True)
+        argv = [PYTHON, str(REPO / "testservers" / "fake_gemini.py"), "--port", "0",
+                "--port-file", str(port_file), "--latency-ms", str(self.gemini_latency_ms)]
+        if self.demo:
+            argv.append("--demo")
+        self.spawn("gemini", argv, self.root / "log" / "gemini.log")
+        self.gemini_port = int(wait_for(lambda: port_file.exists() and port_file.read_text().strip(), 10,
+                                        "the fake Gemini server"))
+
+    def start_smtp(self, port: int | None = None):
+        if self.mail != "smtp":
+            return
+        port_file = self.root / "run" / "smtp.port"
+        port_file.unlink(missing_ok=True)
+        argv = [PYTHON, str(REPO / "testservers" / "smtp_sink.py"), "--port", str(port or self.smtp_port or 0),
+                "--port-file", str(port_file), "--dir", str(self.mail_dir)]
+        self.spawn("smtp", argv, self.root / "log" / "smtp.log")
+        self.smtp_port = int(wait_for(lambda: port_file.exists() and port_file.read_text().strip(), 10,
+                                      "the SMTP sink"))
+
+    def stop_smtp(self):
+        self.stop_process("smtp")
+
+    def gemini(self, method: str, path: str, body=None):
+        """Calls the fake Gemini server's control API."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(f"http://127.0.0.1:{self.gemini_port}{path}", data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read() or b"null")
+
+    # ---- handlers ----------------------------------------------------------
+    def start_handlers(self):
+        if self.mode == "cgi":
+            self.start_fcgiwrap()
+            return
+        for short, program in HANDLERS.items():
+            self.start_handler(short, program)
+
+    def start_handler(self, short: str, program: str):
+        sock = self.sockets / f"{short}.sock"
+        pidfile = self.root / "run" / f"{short}.pids"
+        sock.unlink(missing_ok=True)
+        pidfile.unlink(missing_ok=True)
+        subprocess.run(["spawn-fcgi", "-s", str(sock), "-M", "0660", "-F", str(self.workers), "-P", str(pidfile),
+                        "--", str(self.bin_dir / program)], env=self.env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.handler_pids[short] = [int(p) for p in pidfile.read_text().split()]
+
+    def stop_handlers(self):
+        for short, pids in list(self.handler_pids.items()):
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+            self.handler_pids.pop(short)
+        self.stop_process("fcgiwrap")
+
+    def start_fcgiwrap(self):
+        """CGI mode: one fcgiwrap serves every route by running the executables per request."""
+        sock = self.sockets / "fcgiwrap.sock"
+        sock.unlink(missing_ok=True)
+        self.spawn("fcgiwrap", ["fcgiwrap", "-c", str(self.workers * 2), "-f", "-s", f"unix:{sock}"],
+                   self.root / "log" / "fcgiwrap.log", env=self.env)
+        wait_for(sock.exists, 10, "fcgiwrap's socket")
+        for short in HANDLERS:
+            link = self.sockets / f"{short}.sock"
+            link.unlink(missing_ok=True)
+            link.symlink_to(sock)
+
+    # ---- nginx -------------------------------------------------------------
+    def start_nginx(self):
+        prefix = self.root / "nginx"
+        for sub in ("client_body", "fastcgi", "proxy", "scgi", "uwsgi"):
+            (prefix / sub).mkdir(parents=True, exist_ok=True)
+        locations = (REPO / "nginx" / "bilan-locations.conf").read_text()
+        locations = locations.replace("/run/bilan/", str(self.sockets) + "/")
+        locations = locations.replace("/usr/local/share/bilan/www", str(REPO / "www"))
+        if self.mode == "cgi":
+            locations = self.cgi_locations(locations)
+        (prefix / "bilan-locations.conf").write_text(locations)
+        shutil.copy(REPO / "nginx" / "bilan-http.conf", prefix / "bilan-http.conf")
+        config = (REPO / "nginx" / "bilan-local.conf").read_text()
+        config = (config.replace("@PREFIX@", str(prefix)).replace("@PORT@", str(self.port))
+                  .replace("@WWW@", str(REPO / "www"))
+                  .replace("@USER@", "user root;" if os.geteuid() == 0 else ""))
+        (prefix / "nginx.conf").write_text(config)
+        self.spawn("nginx", ["nginx", "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-e", "stderr"],
+                   self.nginx_log)
+
+    def cgi_locations(self, locations: str) -> str:
+        """Adds SCRIPT_FILENAME so fcgiwrap knows which executable to run."""
+        out = []
+        current = None
+        for line in locations.splitlines():
+            for short in HANDLERS:
+                if f"/{short}.sock;" in line:
+                    current = short
+                    out.append(line.replace(f"{short}.sock", "fcgiwrap.sock"))
+                    out.append(f"    fastcgi_param SCRIPT_FILENAME {self.bin_dir / HANDLERS[short]};")
+                    break
+            else:
+                out.append(line)
+        return "\n".join(out) + "\n"
+
+    def answers(self) -> bool:
+        try:
+            urllib.request.urlopen(self.base_url + "/api/orientation/eligibility", timeout=2)
+        except urllib.error.HTTPError as error:
+            return error.code == 401
+        except OSError:
+            return False
+        return False
+
+    # ---- processes -----------------------------------------------------------
+    def spawn(self, name: str, argv: list[str], log_path: Path, env: dict[str, str] | None = None):
+        log = open(log_path, "ab")
+        self.processes[name] = subprocess.Popen(argv, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+                                                env=env, start_new_session=True)
+
+    def stop_process(self, name: str, sig=signal.SIGTERM):
+        process = self.processes.pop(name, None)
+        if process is None or process.poll() is not None:
+            return
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    # ---- admin CLI -------------------------------------------------------------
+    def admin(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        result = subprocess.run([str(self.bin_dir / "bilan-admin"), *args], env=self.env,
+                                capture_output=True, text=True)
+        if check and result.returncode != 0:
+            raise RuntimeError(f"bilan-admin {' '.join(args)} failed: {result.stderr.strip()}")
+        return result
+
+    def subscriber(self, email: str, plan: str = "ANNUAL") -> str:
+        """Creates a paying user and returns a session token for them."""
+        self.admin("user", "add", email)
+        self.admin("payment", "add", email, "--plan", plan)
+        return self.admin("session", email).stdout.strip()
+
+    def generator(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+        return subprocess.run([str(self.bin_dir / "bilan-generator"), *args], env=self.env,
+                              capture_output=True, text=True, timeout=timeout)
