@@ -13,6 +13,10 @@ public struct Configuration: Sendable {
     public var geminiBaseURL: String
     public var geminiTimeoutSeconds: Int
     public var geminiMaxTries: Int
+    /// First wait between two tries of a Gemini call (doubles each try).
+    public var geminiRetryBaseSeconds: Double
+    /// First wait before a bilan whose run failed transiently runs again.
+    public var requeueBaseSeconds: Double
     public var mailTransport: MailTransportKind
     public var smtpURL: String?
     public var smtpSecurity: SMTPSecurity
@@ -38,7 +42,7 @@ public struct Configuration: Sendable {
         public static let mail = Needs(rawValue: 2)
     }
 
-    public static func load(_ env: Environment, needs: Needs = []) throws(ConfigurationError) -> Configuration {
+    public static func load(_ env: Environment, needs: Needs = []) throws -> Configuration {
         let reader = SettingReader(env: env)
         let databaseURL = try reader.required("DATABASE_URL")
         let publicURL = try reader.publicURL("PUBLIC_URL")
@@ -67,6 +71,8 @@ public struct Configuration: Sendable {
             geminiBaseURL: try reader.url("GEMINI_BASE_URL", default: "https://generativelanguage.googleapis.com"),
             geminiTimeoutSeconds: try reader.integer("GEMINI_TIMEOUT", default: 120, range: 1...900),
             geminiMaxTries: try reader.integer("GEMINI_MAX_TRIES", default: 4, range: 1...10),
+            geminiRetryBaseSeconds: Double(try reader.integer("GEMINI_RETRY_BASE_MS", default: 1000, range: 0...60000)) / 1000,
+            requeueBaseSeconds: Double(try reader.integer("REQUEUE_BASE_SECONDS", default: 60, range: 0...3600)),
             mailTransport: transport,
             smtpURL: try reader.smtpURL(),
             smtpSecurity: try reader.smtpSecurity(),

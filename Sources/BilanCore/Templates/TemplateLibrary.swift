@@ -5,6 +5,11 @@ public final class TemplateLibrary {
         public var path: String
         public var problem: String
         public var description: String { "template \(path): \(problem)" }
+
+        public init(path: String, problem: String) {
+            self.path = path
+            self.problem = problem
+        }
     }
 
     private let directory: String

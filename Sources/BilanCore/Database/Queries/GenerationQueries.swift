@@ -1,0 +1,132 @@
+/// Queries of the generator and of recovery. They run on `DIRECT_URL`: the
+/// per-bilan lock is a session advisory lock, held by the generator's own
+/// connection and released by PostgreSQL the moment that process dies.
+public enum GenerationQueries {
+    /// Queued bilans ready to run, the preferred one first, then oldest first.
+    /// $1 preferred id or NULL, $2 how many. Column: id.
+    public static let queuedCandidates = SQLStatement(
+        "gen_queued_candidates",
+        """
+        SELECT b."id" FROM "orientation_bilans" b
+         WHERE b."status" = 'PENDING' AND (b."nextAttemptAt" IS NULL OR b."nextAttemptAt" <= now())
+         ORDER BY (b."id" = $1::uuid) IS TRUE DESC, b."createdAt"
+         LIMIT $2::int
+        """)
+
+    /// $1 id. Column: true when this session now holds the bilan's lock.
+    public static let tryLock = SQLStatement(
+        "gen_try_lock", "SELECT pg_try_advisory_lock(7303, hashtext($1::text))")
+
+    /// $1 id.
+    public static let unlock = SQLStatement("gen_unlock", "SELECT pg_advisory_unlock(7303, hashtext($1::text))")
+
+    /// Claims a locked bilan if it is still queued, counting the attempt.
+    /// $1 id, $2 claimer (host:pid). Columns: attempts, progressStep, questionnaire, analyse.
+    public static let claim = SQLStatement(
+        "gen_claim",
+        """
+        UPDATE "orientation_bilans"
+           SET "attempts" = "attempts" + 1, "lockedBy" = $2, "startedAt" = now(), "updatedAt" = now(),
+               "nextAttemptAt" = NULL
+         WHERE "id" = $1::uuid AND "status" = 'PENDING'
+        RETURNING "attempts", "progressStep", "questionnaire"::text, coalesce("analyse", '{}'::jsonb)::text
+        """)
+
+    /// The pass under way. $1 id, $2 step.
+    public static let setStep = SQLStatement(
+        "gen_set_step",
+        #"UPDATE "orientation_bilans" SET "progressStep" = $2::int, "updatedAt" = now() WHERE "id" = $1::uuid"#)
+
+    /// Saves one pass's output and moves to the next step in one statement.
+    /// $1 id, $2 checkpoint key, $3 output (JSON), $4 next step.
+    public static let saveCheckpoint = SQLStatement(
+        "gen_save_checkpoint",
+        """
+        UPDATE "orientation_bilans"
+           SET "analyse" = coalesce("analyse", '{}'::jsonb) || jsonb_build_object($2::text, $3::jsonb),
+               "progressStep" = $4::int, "updatedAt" = now()
+         WHERE "id" = $1::uuid
+        """)
+
+    /// $1 id, $2 report (Markdown).
+    public static let complete = SQLStatement(
+        "gen_complete",
+        """
+        UPDATE "orientation_bilans"
+           SET "status" = 'COMPLETED', "resultat" = $2, "completedAt" = now(), "updatedAt" = now(),
+               "progressStep" = 3, "errorMessage" = NULL, "failureDetail" = NULL
+         WHERE "id" = $1::uuid AND "status" = 'PENDING'
+        """)
+
+    /// $1 id, $2 user-safe message, $3 technical detail.
+    public static let fail = SQLStatement(
+        "gen_fail",
+        """
+        UPDATE "orientation_bilans"
+           SET "status" = 'FAILED', "errorMessage" = $2, "failureDetail" = $3, "updatedAt" = now()
+         WHERE "id" = $1::uuid AND "status" = 'PENDING'
+        """)
+
+    /// Gives a bilan back to the queue after a transient failure.
+    /// $1 id, $2 delay in seconds, $3 technical detail.
+    public static let requeue = SQLStatement(
+        "gen_requeue",
+        """
+        UPDATE "orientation_bilans"
+           SET "nextAttemptAt" = now() + make_interval(secs => $2::double precision),
+               "failureDetail" = $3, "updatedAt" = now()
+         WHERE "id" = $1::uuid AND "status" = 'PENDING'
+        """)
+
+    /// The notification, if still owed. $1 id. Columns: recipient, report, attempts so far.
+    public static let claimEmail = SQLStatement(
+        "gen_claim_email",
+        """
+        UPDATE "orientation_bilans"
+           SET "emailClaimedAt" = now(), "emailAttempts" = "emailAttempts" + 1
+         WHERE "id" = $1::uuid AND "status" = 'COMPLETED' AND "emailSentAt" IS NULL
+        RETURNING orientation_user_email("userId"), "resultat", "emailAttempts"
+        """)
+
+    /// $1 id.
+    public static let markEmailSent = SQLStatement(
+        "gen_mark_email_sent",
+        #"UPDATE "orientation_bilans" SET "emailSentAt" = now() WHERE "id" = $1::uuid"#)
+
+    /// Completed bilans whose notification is still owed (recovery). $1 max mail attempts. Column: id.
+    public static let unsentEmails = SQLStatement(
+        "gen_unsent_emails",
+        """
+        SELECT "id" FROM "orientation_bilans"
+         WHERE "status" = 'COMPLETED' AND "emailSentAt" IS NULL AND "emailAttempts" < $1::int
+         ORDER BY "completedAt" LIMIT 100
+        """)
+
+    /// Queued bilans that have used up their attempts (recovery). $1 max attempts. Column: id.
+    public static let exhaustedBilans = SQLStatement(
+        "gen_exhausted",
+        """
+        SELECT "id" FROM "orientation_bilans"
+         WHERE "status" = 'PENDING' AND "attempts" >= $1::int ORDER BY "createdAt" LIMIT 100
+        """)
+
+    /// Re-queues a bilan on the admin's request. $1 id. Column: id.
+    public static let adminRetry = SQLStatement(
+        "gen_admin_retry",
+        """
+        UPDATE "orientation_bilans"
+           SET "status" = 'PENDING', "attempts" = 0, "nextAttemptAt" = NULL, "errorMessage" = NULL,
+               "updatedAt" = now()
+         WHERE "id" = $1::uuid AND "status" IN ('FAILED', 'PENDING')
+        RETURNING "id"
+        """)
+
+    /// Makes the notification owed again. $1 id. Column: id.
+    public static let adminResend = SQLStatement(
+        "gen_admin_resend",
+        """
+        UPDATE "orientation_bilans" SET "emailSentAt" = NULL, "emailAttempts" = 0
+         WHERE "id" = $1::uuid AND "status" = 'COMPLETED'
+        RETURNING "id"
+        """)
+}

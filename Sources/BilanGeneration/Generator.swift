@@ -1,0 +1,83 @@
+import BilanCore
+import BilanMail
+import Logging
+
+/// The detached generator: holds a host slot, drains the queue (the bilan it
+/// was spawned for first, then the oldest), mails each completed bilan.
+public struct Generator {
+    let queue: BilanQueue
+    let runner: PassRunner
+    let notifier: BilanNotifier
+    let logger: Logger
+
+    public init(queue: BilanQueue, runner: PassRunner, notifier: BilanNotifier, logger: Logger) {
+        self.queue = queue
+        self.runner = runner
+        self.notifier = notifier
+        self.logger = logger
+    }
+
+    /// Processes queued bilans until none is free; returns how many it handled.
+    @discardableResult
+    public func drainQueue(startingWith preferred: String?) throws -> Int {
+        var handled = 0
+        while let bilan = try queue.claimNextQueuedBilan(preferred: handled == 0 ? preferred : nil) {
+            logger.info("bilan claimed", metadata: ["bilan": "\(bilan.id)", "attempt": "\(bilan.attempts)", "step": "\(bilan.step)"])
+            defer { try? queue.release(bilan.id) }
+            if try runner.run(bilan) == .completed {
+                try notifier.sendIfOwed(bilan.id)
+            }
+            handled += 1
+        }
+        return handled
+    }
+}
+
+/// `bilan-generator recover`, for a one-minute timer: fails what used up its
+/// attempts, mails what is owed, then drains whatever is queued (bilans whose
+/// generator died are queued again by the mere death: their lock is gone).
+public struct Recovery {
+    public static let maxMailAttempts = 20
+
+    let connection: PGConnection
+    let queue: BilanQueue
+    let notifier: BilanNotifier
+    let maxAttempts: Int
+    let logger: Logger
+
+    public init(connection: PGConnection, queue: BilanQueue, notifier: BilanNotifier, maxAttempts: Int, logger: Logger) {
+        self.connection = connection
+        self.queue = queue
+        self.notifier = notifier
+        self.maxAttempts = maxAttempts
+        self.logger = logger
+    }
+
+    public func failExhaustedBilans() throws -> Int {
+        let rows = try connection.query(GenerationQueries.exhaustedBilans.sql, [String(maxAttempts)])
+        var failed = 0
+        for row in 0..<rows.rowCount {
+            guard let id = rows.string(row, 0), try queue.lock(id) else { continue }
+            defer { try? queue.release(id) }
+            let result = try connection.query(
+                GenerationQueries.fail.sql, [id, BilanMessages.tooManyAttempts, "attempt limit (\(maxAttempts)) reached"])
+            if result.affectedRows == 1 {
+                failed += 1
+                logger.error("bilan failed", metadata: ["bilan": "\(id)", "cause": "attempt limit reached"])
+            }
+        }
+        return failed
+    }
+
+    public func retryUnsentEmails() throws -> (sent: Int, failed: Int) {
+        let rows = try connection.query(GenerationQueries.unsentEmails.sql, [String(Self.maxMailAttempts)])
+        var sent = 0
+        var failed = 0
+        for row in 0..<rows.rowCount {
+            guard let id = rows.string(row, 0), try queue.lock(id) else { continue }
+            defer { try? queue.release(id) }
+            if try notifier.sendIfOwed(id) { sent += 1 } else { failed += 1 }
+        }
+        return (sent, failed)
+    }
+}

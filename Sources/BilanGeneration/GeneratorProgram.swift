@@ -1,0 +1,86 @@
+import BilanCore
+import BilanMail
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Wires the generator from the configuration: `run <id>` and `recover`.
+public struct GeneratorProgram {
+    let configuration: Configuration
+    let logger: Logger
+
+    public init(configuration: Configuration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Exit status: 0 when the work was done or left queued on purpose.
+    public func run(bilanId: String) -> Int32 {
+        logger.info("generator started", metadata: ["bilan": "\(bilanId)", "pid": "\(getpid())"])
+        return withSlotAndConnection(purpose: "run", bilan: bilanId) { parts in
+            let handled = try parts.generator.drainQueue(startingWith: bilanId)
+            logger.info("generator finished", metadata: ["bilan": "\(bilanId)", "handled": "\(handled)"])
+        }
+    }
+
+    public func recover() -> Int32 {
+        withSlotAndConnection(purpose: "recover", bilan: nil) { parts in
+            let failed = try parts.recovery.failExhaustedBilans()
+            let mails = try parts.recovery.retryUnsentEmails()
+            let handled = try parts.generator.drainQueue(startingWith: nil)
+            logger.info(
+                "recovery finished",
+                metadata: ["failed": "\(failed)", "mails_sent": "\(mails.sent)", "mails_failed": "\(mails.failed)", "generated": "\(handled)"])
+        }
+    }
+
+    struct Parts {
+        let generator: Generator
+        let recovery: Recovery
+    }
+
+    private func withSlotAndConnection(purpose: String, bilan: String?, _ body: (Parts) throws -> Void) -> Int32 {
+        var metadata: Logger.Metadata = ["mode": "\(purpose)"]
+        if let bilan { metadata["bilan"] = "\(bilan)" }
+        let slot: HostSlots.Slot?
+        do {
+            slot = try HostSlots(directory: configuration.runtimeDirectory, count: configuration.maxGenerators).acquire()
+        } catch {
+            logger.critical("no generator slot available", metadata: metadata.merging(["cause": "\(error)"]) { $1 })
+            return 75
+        }
+        guard let slot else {
+            logger.info("all generator slots busy; bilan stays queued", metadata: metadata)
+            return 0
+        }
+        defer { slot.release() }
+        do {
+            let connection = try PGConnection(url: configuration.directURL, applicationName: "bilan-generator")
+            try body(makeParts(connection))
+            return 0
+        } catch {
+            // The lock dies with the connection: recovery picks the bilan up.
+            logger.error("generator stopped on an error", metadata: metadata.merging(["cause": "\(error)"]) { $1 })
+            return 75  // EX_TEMPFAIL
+        }
+    }
+
+    private func makeParts(_ connection: PGConnection) -> Parts {
+        let templates = TemplateLibrary(directory: configuration.templatesDirectory)
+        let policy = RetryPolicy(
+            maxTries: configuration.geminiMaxTries, baseSeconds: configuration.geminiRetryBaseSeconds)
+        let gemini = GeminiClient(configuration: configuration, policy: policy, logger: logger)
+        let queue = BilanQueue(connection: connection)
+        let mailer = Mailer(configuration: configuration, transport: MailTransports.make(configuration), templates: templates)
+        let notifier = BilanNotifier(connection: connection, mailer: mailer, publicURL: configuration.publicURL, logger: logger)
+        let runner = PassRunner(
+            connection: connection, gemini: gemini, prompts: PromptBuilder(templates: templates), logger: logger,
+            maxAttempts: configuration.maxAttempts, requeueBaseSeconds: configuration.requeueBaseSeconds)
+        return Parts(
+            generator: Generator(queue: queue, runner: runner, notifier: notifier, logger: logger),
+            recovery: Recovery(
+                connection: connection, queue: queue, notifier: notifier, maxAttempts: configuration.maxAttempts,
+                logger: logger))
+    }
+}
