@@ -1,1 +1,4 @@
-print("todo")
+// bilan-page: the result page, FastCGI responder or CGI program.
+import BilanWeb
+
+WebProgram.run(program: "bilan-page") { context in PageRoute(context: context) }

@@ -1,0 +1,129 @@
+import BilanCore
+import CCmark
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A report rendered for the page: safe HTML and its table of contents.
+public struct RenderedReport: Sendable {
+    public struct Section: Sendable, Equatable {
+        public var anchor: String
+        public var title: String
+    }
+
+    public var html: String
+    public var sections: [Section]
+}
+
+/// Renders the report's Markdown with cmark-gfm (tables, strikethrough,
+/// autolinks). The report is untrusted (an LLM fed with student text), so
+/// the syntax tree is cleaned before rendering: raw HTML becomes visible
+/// text, links keep only http(s)/mailto/relative targets, images are dropped
+/// (no external fetches from a student's page), and cmark's safe mode stays on.
+public enum MarkdownRenderer {
+    private static let extensions = ["table", "strikethrough", "autolink", "tagfilter"]
+
+    public static func render(_ markdown: String) -> RenderedReport {
+        cmark_gfm_core_extensions_ensure_registered()
+        let options = CMARK_OPT_DEFAULT | CMARK_OPT_VALIDATE_UTF8
+        guard let parser = cmark_parser_new(options) else { return RenderedReport(html: "", sections: []) }
+        defer { cmark_parser_free(parser) }
+        for name in extensions {
+            if let syntax = cmark_find_syntax_extension(name) { cmark_parser_attach_syntax_extension(parser, syntax) }
+        }
+        cmark_parser_feed(parser, markdown, markdown.utf8.count)
+        guard let document = cmark_parser_finish(parser) else { return RenderedReport(html: "", sections: []) }
+        defer { cmark_node_free(document) }
+
+        let sections = sanitize(document)
+        guard let rendered = cmark_render_html(document, options, cmark_parser_get_syntax_extensions(parser)) else {
+            return RenderedReport(html: "", sections: sections)
+        }
+        defer { free(rendered) }
+        return RenderedReport(html: numberSectionHeadings(String(cString: rendered)), sections: sections)
+    }
+
+    /// Rewrites the unsafe nodes and returns the level-2 headings in order.
+    private static func sanitize(_ document: OpaquePointer) -> [RenderedReport.Section] {
+        var toReplace: [OpaquePointer] = []
+        var toRemove: [OpaquePointer] = []
+        var sections: [RenderedReport.Section] = []
+        let iterator = cmark_iter_new(document)
+        defer { cmark_iter_free(iterator) }
+        while case let event = cmark_iter_next(iterator), event != CMARK_EVENT_DONE {
+            guard event == CMARK_EVENT_ENTER, let node = cmark_iter_get_node(iterator) else { continue }
+            switch cmark_node_get_type(node) {
+            case CMARK_NODE_HTML_BLOCK, CMARK_NODE_HTML_INLINE:
+                toReplace.append(node)
+            case CMARK_NODE_IMAGE:
+                toRemove.append(node)
+            case CMARK_NODE_LINK:
+                let url = cmark_node_get_url(node).map { String(cString: $0) } ?? ""
+                if !isSafeLink(url) { cmark_node_set_url(node, "") }
+            case CMARK_NODE_HEADING where cmark_node_get_heading_level(node) == 2:
+                sections.append(.init(anchor: "section-\(sections.count + 1)", title: plainText(of: node)))
+            default:
+                break
+            }
+        }
+        for node in toReplace { replaceWithText(node) }
+        for node in toRemove {
+            cmark_node_unlink(node)
+            cmark_node_free(node)
+        }
+        return sections
+    }
+
+    /// Raw HTML is shown as the text it is, never interpreted.
+    private static func replaceWithText(_ node: OpaquePointer) {
+        let literal = cmark_node_get_literal(node).map { String(cString: $0) } ?? ""
+        let isBlock = cmark_node_get_type(node) == CMARK_NODE_HTML_BLOCK
+        guard let text = cmark_node_new(CMARK_NODE_TEXT) else { return }
+        cmark_node_set_literal(text, isBlock ? literal.trimmingSpaces() : literal)
+        if isBlock, let paragraph = cmark_node_new(CMARK_NODE_PARAGRAPH) {
+            cmark_node_append_child(paragraph, text)
+            cmark_node_replace(node, paragraph)
+        } else {
+            cmark_node_replace(node, text)
+        }
+        cmark_node_free(node)
+    }
+
+    /// http(s), mailto, in-page and site-relative links only.
+    static func isSafeLink(_ url: String) -> Bool {
+        let lower = url.trimmingSpaces().lowercased()
+        if lower.hasPrefix("https://") || lower.hasPrefix("http://") || lower.hasPrefix("mailto:") { return true }
+        if lower.hasPrefix("#") { return true }
+        if lower.hasPrefix("/") && !lower.hasPrefix("//") { return true }
+        return false
+    }
+
+    private static func plainText(of node: OpaquePointer) -> String {
+        var text = ""
+        let iterator = cmark_iter_new(node)
+        defer { cmark_iter_free(iterator) }
+        while case let event = cmark_iter_next(iterator), event != CMARK_EVENT_DONE {
+            guard event == CMARK_EVENT_ENTER, let child = cmark_iter_get_node(iterator) else { continue }
+            let type = cmark_node_get_type(child)
+            if type == CMARK_NODE_TEXT || type == CMARK_NODE_CODE, let literal = cmark_node_get_literal(child) {
+                text += String(cString: literal)
+            }
+        }
+        return text.trimmingSpaces()
+    }
+
+    /// `<h2>` → `<h2 id="section-N">`: anchors for the table of contents. Only
+    /// cmark writes tags here (raw HTML was turned into escaped text).
+    private static func numberSectionHeadings(_ html: String) -> String {
+        var out = ""
+        var rest = html[...]
+        var number = 0
+        while let range = rest.firstRange(of: "<h2>") {
+            number += 1
+            out += rest[..<range.lowerBound]
+            out += "<h2 id=\"section-\(number)\">"
+            rest = rest[range.upperBound...]
+        }
+        return out + rest
+    }
+}

@@ -1,0 +1,103 @@
+import BilanCore
+import Logging
+
+/// `GET /orientation/resultat/<id>`: the result page in its three states,
+/// rendered from `templates/pages/result.html` (SPEC §6).
+public struct PageRoute: RequestHandler {
+    static let prefix = "/orientation/resultat/"
+    let context: WebContext
+    let auth: SessionAuth
+    let templates: TemplateLibrary
+
+    public init(context: WebContext) {
+        self.context = context
+        self.auth = SessionAuth(cookieName: context.configuration.sessionCookie, database: context.database)
+        self.templates = TemplateLibrary(directory: context.configuration.templatesDirectory)
+    }
+
+    public func handle(_ request: Request) throws -> Response {
+        guard request.path.hasPrefix(Self.prefix) else { return try notFoundPage() }
+        guard request.method == "GET" || request.method == "HEAD" else { throw HTTPError.methodNotAllowed(["GET", "HEAD"]) }
+        guard let token = auth.token(in: request) else { return redirectToLogin(request) }
+        let id = BilanID.parse(request.path.dropFirst(Self.prefix.count))
+        guard let row = try lookup(token: token, id: id) else { return unavailablePage() }
+        guard let user = row.string(0, 0) else { return redirectToLogin(request) }
+        guard row.string(0, 1) != nil, let bilan = BilanSnapshot(row: row, offset: 1) else { return try notFoundPage() }
+        return Response.html(200, try render(bilan, user: user))
+    }
+
+    /// The session and bilan row, or nil while the database is unreachable
+    /// (the page then says so in HTML rather than in JSON).
+    private func lookup(token: String, id: String?) throws -> PGResult? {
+        do {
+            return try context.database.run(BilanQueries.lookupForSession, [token, id])
+        } catch {
+            guard error.kind == .connectionLost else { throw error }
+            context.logger.warning("database unavailable", metadata: ["cause": "\(error.message)"])
+            return nil
+        }
+    }
+
+    private func render(_ bilan: BilanSnapshot, user: String) throws -> String {
+        var values: [String: TemplateValue] = [
+            "id": .text(bilan.id),
+            "status": .text(bilan.status.rawValue),
+            "isPending": .bool(bilan.status == .pending),
+            "isCompleted": .bool(bilan.status == .completed),
+            "isFailed": .bool(bilan.status == .failed),
+            "step": .text(String(bilan.status == .completed ? 3 : bilan.step)),
+            "total": .text(String(BilanProgress.totalSteps)),
+            "stepLabel": .text(BilanProgress.label(status: bilan.status, step: bilan.step)),
+            "createdAt": .text(UTCTime.frenchDate(bilan.createdAtMs)),
+            "supportUrl": .text(context.configuration.supportURL),
+            "demo": .bool(context.configuration.demoMode),
+        ]
+        if bilan.status == .completed {
+            let report = MarkdownRenderer.render(bilan.report ?? "")
+            values["reportHtml"] = .text(report.html)
+            values["toc"] = .list(report.sections.map { ["anchor": .text($0.anchor), "title": .text($0.title)] })
+        }
+        if bilan.status == .failed {
+            values["errorMessage"] = .text(bilan.errorMessage ?? BilanMessages.genericFailure)
+            values["canRetry"] = .bool(try canStartAgain(user))
+        }
+        return try pageTemplate("result.html").render(.object(values))
+    }
+
+    /// A failed bilan does not use up the year: offer "Réessayer" when the rule allows it.
+    private func canStartAgain(_ user: String) throws -> Bool {
+        let facts = try EligibilityLookup.facts(for: user) { statement, parameters in
+            try context.database.run(statement, parameters)
+        }
+        if case .eligible = Eligibility.decide(facts) { return true }
+        return false
+    }
+
+    private func redirectToLogin(_ request: Request) -> Response {
+        let target = context.configuration.loginPath + "?returnTo=" + FormDecoding.encode(request.path)
+        return Response.redirect(302, to: target)
+    }
+
+    private func notFoundPage() throws -> Response {
+        Response.html(404, try pageTemplate("not-found.html").render([:]))
+    }
+
+    private func unavailablePage() -> Response {
+        Response.html(
+            503,
+            SimplePage.render(
+                title: "Service momentanément indisponible",
+                message: "Votre bilan est en sécurité. Réessayez dans quelques instants.",
+                linkText: "Recharger", linkHref: "."),
+            headers: [("Retry-After", "5")])
+    }
+
+    private func pageTemplate(_ name: String) throws -> Template {
+        do {
+            return try templates.template("pages/" + name)
+        } catch {
+            context.logger.error("page template unusable", metadata: ["cause": "\(error)"])
+            throw HTTPError.internalError
+        }
+    }
+}

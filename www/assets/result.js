@@ -1,0 +1,131 @@
+/*
+ * result.js — the result page /orientation/resultat/<id> (SPEC §6).
+ *
+ * COMPLETED: wires the "Imprimer / Enregistrer en PDF" button.
+ * PENDING: polls GET /api/orientation/bilan/<id> every 5 s (or the server's
+ * Retry-After) with If-None-Match, so an unchanged bilan costs a 304. A new
+ * step updates the label in place; COMPLETED or FAILED fetches the page again
+ * and swaps #bilan-state (the server renders the final state; a full reload is
+ * the fallback). Errors back off 10 → 20 → 40 → 60 s with a discreet note.
+ */
+(function () {
+  'use strict';
+
+  var state = document.getElementById('bilan-state');
+  if (!state || !window.Api) return;
+  var Api = window.Api;
+
+  var BASE_DELAY = 5000;
+  var MAX_DELAY = 60000;
+
+  function wirePrint() {
+    var button = document.getElementById('print');
+    if (button && !button.hasAttribute('data-wired')) {
+      button.setAttribute('data-wired', '');
+      button.addEventListener('click', function () { window.print(); });
+    }
+  }
+  wirePrint();
+
+  var id = state.getAttribute('data-bilan-id');
+  if (state.getAttribute('data-status') !== 'PENDING' || !id) return;
+
+  var url = '/api/orientation/bilan/' + encodeURIComponent(id);
+  var etag = null;
+  var failures = 0;
+  var timer = null;
+  var inFlight = false;
+  var finished = false;
+
+  function schedule(ms) {
+    clearTimeout(timer);
+    timer = setTimeout(poll, ms);
+  }
+
+  function setNote(visible) {
+    var note = document.getElementById('connection-note');
+    if (note) note.hidden = !visible;
+  }
+
+  function updateProgress(data) {
+    var progress = data.progress || {};
+    var step = typeof progress.step === 'number' ? String(progress.step) : state.getAttribute('data-step');
+    if (step !== state.getAttribute('data-step')) state.setAttribute('data-step', step);
+    var label = document.getElementById('step-label');
+    if (label && progress.label && label.textContent !== progress.label) label.textContent = progress.label;
+  }
+
+  /** Replaces #bilan-state with the server-rendered final state, without reloading. */
+  function showFinalState() {
+    finished = true;
+    clearTimeout(timer);
+    fetch(window.location.pathname, {
+      credentials: 'same-origin',
+      cache: 'no-store',
+      headers: { 'Accept': 'text/html' }
+    }).then(function (response) {
+      if (!response.ok) throw new Error('HTTP ' + response.status);
+      return response.text();
+    }).then(function (html) {
+      var doc = new DOMParser().parseFromString(html, 'text/html');
+      var fresh = doc.getElementById('bilan-state');
+      if (!fresh || fresh.getAttribute('data-status') === 'PENDING') throw new Error('not final');
+      // The new state is announced through its focused heading, not by reading
+      // the whole report out of the live region.
+      state.setAttribute('aria-live', 'off');
+      ['data-status', 'data-step'].forEach(function (a) {
+        state.setAttribute(a, fresh.getAttribute(a) || '');
+      });
+      state.innerHTML = fresh.innerHTML;
+      if (doc.title) document.title = doc.title;
+      wirePrint();
+      var title = document.getElementById('state-title');
+      if (title) title.focus();
+      setTimeout(function () { state.setAttribute('aria-live', 'polite'); }, 1500);
+    }).catch(function () {
+      window.location.reload();
+    });
+  }
+
+  function poll() {
+    if (finished || inFlight) return;
+    inFlight = true;
+    var headers = {};
+    if (etag) headers['If-None-Match'] = etag;
+    Api.request(url, { headers: headers, timeout: 15000 }).then(function (r) {
+      inFlight = false;
+      failures = 0;
+      setNote(false);
+      var tag = r.headers.get('ETag');
+      if (tag) etag = tag;
+      var retryAfter = parseInt(r.headers.get('Retry-After') || '', 10);
+      var next = retryAfter >= 1 && retryAfter <= 60 ? retryAfter * 1000 : BASE_DELAY;
+      if (r.status === 304 || !r.data) { schedule(next); return; }
+      if (r.data.status === 'COMPLETED' || r.data.status === 'FAILED') {
+        showFinalState();
+        return;
+      }
+      updateProgress(r.data);
+      schedule(next);
+    }, function (err) {
+      inFlight = false;
+      // Session gone or bilan no longer visible: the server page knows what to show
+      // (login redirect, not-found page).
+      if (err.status === 401 || err.status === 404) {
+        finished = true;
+        window.location.reload();
+        return;
+      }
+      failures += 1;
+      setNote(true);
+      schedule(Math.min(BASE_DELAY * Math.pow(2, failures), MAX_DELAY));
+    });
+  }
+
+  // Back on the tab after a while: check at once rather than wait for a throttled timer.
+  document.addEventListener('visibilitychange', function () {
+    if (document.visibilityState === 'visible' && !finished && !inFlight && failures === 0) poll();
+  });
+
+  schedule(BASE_DELAY);
+})();
