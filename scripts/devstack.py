@@ -14,6 +14,7 @@ import pwd
 import shutil
 import signal
 import socket
+import tempfile
 import subprocess
 import time
 import urllib.error
@@ -70,6 +71,7 @@ class Stack:
         self.env: dict[str, str] = {}
         self.gemini_port: int | None = None
         self.smtp_port: int | None = None
+        self._pg_root: Path | None = None
 
     # ---- paths -----------------------------------------------------------
     @property
@@ -85,8 +87,17 @@ class Stack:
         return self.root / "mail"
 
     @property
+    def pg_root(self) -> Path:
+        """Where the cluster lives: under root when the postgres user can reach
+        it, else a private folder in /tmp (a clone under /root is mode 0700)."""
+        if self._pg_root is None:
+            reachable = subprocess.run(["runuser", "-u", "postgres", "--", "test", "-x", str(self.root)]).returncode == 0
+            self._pg_root = self.root / "pg" if reachable else Path(tempfile.mkdtemp(prefix="bilan-pg-"))
+        return self._pg_root
+
+    @property
     def pg_socket_dir(self) -> Path:
-        return self.root / "pg" / "socket"
+        return self.pg_root / "socket"
 
     @property
     def generator_log(self) -> Path:
@@ -159,11 +170,11 @@ class Stack:
 
     # ---- PostgreSQL ------------------------------------------------------
     def start_postgres(self) -> str:
-        data = self.root / "pg" / "data"
+        data = self.pg_root / "data"
         self.pg_socket_dir.mkdir(parents=True, exist_ok=True)
         postgres = pwd.getpwnam("postgres")
         # initdb and postgres refuse to run as root: the cluster belongs to `postgres`.
-        for path in (self.root / "pg", self.pg_socket_dir):
+        for path in (self.pg_root, self.pg_socket_dir):
             os.chown(path, postgres.pw_uid, postgres.pw_gid)
         if not (data / "PG_VERSION").exists():
             self.as_postgres([str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
@@ -178,7 +189,7 @@ class Stack:
         return f"postgresql:///bilan?host={self.pg_socket_dir}&user=postgres"
 
     def start_postgres_server(self):
-        data = self.root / "pg" / "data"
+        data = self.pg_root / "data"
         log = open(self.root / "log" / "postgres.log", "ab")
         self.processes["postgres"] = subprocess.Popen(
             ["runuser", "-u", "postgres", "--", str(PG_BIN / "postgres"), "-D", str(data),

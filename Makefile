@@ -1,0 +1,53 @@
+# Bilan d'orientation — build, run and test on Debian 12 (as root, or with sudo
+# for the package step). `make run` and `make test` install what they need.
+
+PORT ?= 8080
+SWIFT ?= swift
+PYTHON := /usr/bin/python3
+RELEASE_BIN := .build/release
+
+# Debian packages: the C libraries we link, the servers of the local stack,
+# and what the tests drive (Python test tools, Chromium for the browser test).
+BUILD_PACKAGES := libfcgi-dev libpq-dev libcurl4-openssl-dev libcmark-gfm-dev libcmark-gfm-extensions-dev pkg-config
+RUN_PACKAGES := nginx-light postgresql spawn-fcgi fcgiwrap python3 python3-aiosmtpd
+TEST_PACKAGES := python3-pytest python3-requests python3-selenium chromium chromium-driver libfcgi-bin
+
+.PHONY: all build deps deps-run deps-test run test unit-test e2e-test clean
+
+all: build
+
+# Installs only what is missing, so a second run costs nothing.
+define apt_install
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		if [ "$$(id -u)" -ne 0 ]; then SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+endef
+
+deps:
+	$(call apt_install,$(BUILD_PACKAGES))
+
+deps-run: deps
+	$(call apt_install,$(RUN_PACKAGES))
+
+deps-test: deps-run
+	$(call apt_install,$(TEST_PACKAGES))
+
+build: deps
+	$(SWIFT) build -c release
+
+run: deps-run build
+	PORT=$(PORT) $(PYTHON) scripts/run.py
+
+test: deps-test build unit-test e2e-test
+
+unit-test: deps
+	$(SWIFT) test
+
+e2e-test: deps-test build
+	BILAN_BIN=$(RELEASE_BIN) $(PYTHON) -B -m pytest -p no:cacheprovider -q testservers tests/e2e
+
+clean:
+	rm -rf .build var
