@@ -35,9 +35,30 @@ public struct GeneratorProgram {
         }
     }
 
+    /// Sends a bilan's notification now (after `adminResend` made it owed again).
+    public func sendNotification(bilanId: String) -> Int32 {
+        withSlotAndConnection(purpose: "resend-email", bilan: bilanId) { parts in
+            guard try parts.queue.lock(bilanId) else { throw GeneratorBusy(bilan: bilanId) }
+            defer { try? parts.queue.release(bilanId) }
+            guard try parts.notifier.sendIfOwed(bilanId) else { throw NotificationFailed(bilan: bilanId) }
+        }
+    }
+
+    struct GeneratorBusy: Error, CustomStringConvertible {
+        let bilan: String
+        var description: String { "a generator is working on \(bilan); try again shortly" }
+    }
+
+    struct NotificationFailed: Error, CustomStringConvertible {
+        let bilan: String
+        var description: String { "the notification for \(bilan) was not sent (see the log); recovery will retry" }
+    }
+
     struct Parts {
         let generator: Generator
         let recovery: Recovery
+        let queue: BilanQueue
+        let notifier: BilanNotifier
     }
 
     private func withSlotAndConnection(purpose: String, bilan: String?, _ body: (Parts) throws -> Void) -> Int32 {
@@ -81,6 +102,7 @@ public struct GeneratorProgram {
             generator: Generator(queue: queue, runner: runner, notifier: notifier, logger: logger),
             recovery: Recovery(
                 connection: connection, queue: queue, notifier: notifier, maxAttempts: configuration.maxAttempts,
-                logger: logger))
+                logger: logger),
+            queue: queue, notifier: notifier)
     }
 }
