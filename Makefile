@@ -12,7 +12,16 @@ BUILD_PACKAGES := libfcgi-dev libpq-dev libcurl4-openssl-dev libcmark-gfm-dev li
 RUN_PACKAGES := nginx-light postgresql spawn-fcgi fcgiwrap python3 python3-aiosmtpd
 TEST_PACKAGES := python3-pytest python3-requests python3-selenium chromium chromium-driver libfcgi-bin
 
-.PHONY: all build deps deps-run deps-test run test unit-test e2e-test clean
+PREFIX ?= /usr/local
+DESTDIR ?=
+SYSCONFDIR ?= /etc
+BINDIR := $(PREFIX)/bin
+DATADIR := $(PREFIX)/share
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+HANDLERS := bilan-eligibility bilan-create bilan-status bilan-page bilan-auth
+EXECUTABLES := $(HANDLERS) bilan-generator bilan-admin
+
+.PHONY: all build deps deps-run deps-test run test unit-test e2e-test browser-test install clean
 
 all: build
 
@@ -41,13 +50,40 @@ build: deps
 run: deps-run build
 	PORT=$(PORT) $(PYTHON) scripts/run.py
 
-test: deps-test build unit-test e2e-test
+test: deps-test build unit-test e2e-test browser-test
 
 unit-test: deps
 	$(SWIFT) test
 
 e2e-test: deps-test build
 	BILAN_BIN=$(RELEASE_BIN) $(PYTHON) -B -m pytest -p no:cacheprovider -q testservers tests/e2e
+
+browser-test: deps-test build
+	BILAN_BIN=$(RELEASE_BIN) $(PYTHON) -B -m pytest -p no:cacheprovider -q tests/browser
+
+# Executables, templates, www/, migrations, nginx snippets, systemd units and an
+# example environment file (never overwritten: it holds the site's secrets).
+install: build
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/bilan $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/bilan
+	install -m 0755 $(addprefix $(RELEASE_BIN)/,$(EXECUTABLES)) $(DESTDIR)$(BINDIR)/
+	rm -rf $(DESTDIR)$(DATADIR)/bilan/templates $(DESTDIR)$(DATADIR)/bilan/www $(DESTDIR)$(DATADIR)/bilan/migrations
+	cp -R templates www migrations $(DESTDIR)$(DATADIR)/bilan/
+	install -d $(DESTDIR)$(DATADIR)/bilan/nginx
+	sed 's|/usr/local/share/bilan/www|$(DATADIR)/bilan/www|' nginx/bilan-locations.conf > $(DESTDIR)$(DATADIR)/bilan/nginx/bilan-locations.conf
+	install -m 0644 nginx/bilan-http.conf $(DESTDIR)$(DATADIR)/bilan/nginx/
+	for h in $(HANDLERS); do \
+		short=$${h#bilan-}; \
+		for kind in socket service; do \
+			sed -e "s|@HANDLER@|$$h|g" -e "s|@SHORT@|$$short|g" -e 's|@BINDIR@|$(BINDIR)|g' \
+				-e 's|@DATADIR@|$(DATADIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+				systemd/bilan-handler.$$kind.in > $(DESTDIR)$(UNITDIR)/$$h.$$kind; \
+		done; \
+	done
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		systemd/bilan-recover.service.in > $(DESTDIR)$(UNITDIR)/bilan-recover.service
+	install -m 0644 systemd/bilan-recover.timer $(DESTDIR)$(UNITDIR)/
+	[ -e $(DESTDIR)$(SYSCONFDIR)/bilan/bilan.env ] || install -m 0640 systemd/bilan.env.example $(DESTDIR)$(SYSCONFDIR)/bilan/bilan.env
+	@echo "installed under $(DESTDIR)$(PREFIX); see docs/INSTALL.md for the next steps"
 
 clean:
 	rm -rf .build var

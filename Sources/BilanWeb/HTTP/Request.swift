@@ -54,6 +54,11 @@ public struct Request: Sendable {
         return pairs.first { $0.0 == name }?.1
     }
 
+    /// A browser posting the no-JS form: errors are shown as pages, not JSON.
+    public var wantsHTMLErrors: Bool {
+        method == "POST" && mediaType == "application/x-www-form-urlencoded" && acceptsHTML
+    }
+
     /// Whether the client wants an HTML answer (a browser following a link or a form).
     public var acceptsHTML: Bool { header("Accept")?.contains("text/html") ?? false }
 }

@@ -19,6 +19,19 @@ public enum ErrorResponder {
         if let cause = failure.cause {
             logger.info("request refused", metadata: ["code": "\(failure.code)", "cause": "\(cause)"])
         }
+        if request.wantsHTMLErrors { return htmlResponse(for: failure) }
         return Response.json(failure.status, failure.body, headers: failure.headers)
+    }
+
+    /// The no-JS form gets a page a student can read, with the same status;
+    /// an expired session sends them to the login page and back.
+    static func htmlResponse(for failure: HTTPError) -> Response {
+        if failure.status == 401 {
+            return Response.redirect(303, to: "/auth/login.html?returnTo=%2Forientation%2F")
+        }
+        let page = SimplePage.render(
+            title: failure.status == 400 ? "Le questionnaire est à corriger" : "Demande non aboutie",
+            message: failure.message, linkText: "Revenir au questionnaire", linkHref: "/orientation/")
+        return Response.html(failure.status, page, headers: failure.headers)
     }
 }
