@@ -1,0 +1,37 @@
+"""End-to-end suite: drives the real stack (PostgreSQL, migrations, the
+FastCGI handlers under spawn-fcgi, nginx with the shipped snippet) over HTTP.
+
+Run from the repository root, as root (the throwaway cluster runs as the
+`postgres` user):
+
+    BILAN_BIN=.build/debug /usr/bin/python3 -B -m pytest -p no:cacheprovider -q tests/e2e
+
+`BILAN_BIN` names the folder holding the executables (default
+`.build/release`); `BILAN_E2E_KEEP=1` keeps the stacks' folders (logs, mail)
+for a post-mortem. One stack serves the whole session; tests that have to
+break a stack (stop PostgreSQL, swap the generator) start their own.
+"""
+import pytest
+
+from support import Users, start_stack, stop_stack
+
+
+@pytest.fixture(scope="session")
+def stack():
+    # The route tests look at the handlers, not at generation: the spawned
+    # "generator" does nothing, so a bilan stays exactly as a test put it.
+    stack = start_stack(env={"GENERATOR_PATH": "/bin/true"})
+    yield stack
+    stop_stack(stack)
+
+
+@pytest.fixture
+def users(stack, request) -> Users:
+    """Makes users whose addresses are unique and named after the test."""
+    return Users(stack, request.node.name)
+
+
+@pytest.fixture
+def subscriber(users):
+    """A logged-in annual subscriber who has never asked for a bilan."""
+    return users.subscriber()
