@@ -92,6 +92,8 @@ public enum QuestionnaireValidator {
                 throw QuestionnaireError(field: field, "La valeur « \(text) » est donnée deux fois.")
             }
         }
+        // An empty list says nothing: stored like an absent one, as the form sends it.
+        if items.isEmpty { return Optional<JSONValue>.none }
         return .array(items)
     }
 
@@ -121,7 +123,8 @@ public enum QuestionnaireValidator {
                 throw QuestionnaireError(field: "moyennes.\(subject)", "Une moyenne est un nombre entre 0 et 20.")
             }
         }
-        return members.isEmpty ? nil : value
+        if members.isEmpty { return Optional<JSONValue>.none }
+        return value
     }
 
     static func isGradeKey(_ key: String) -> Bool {
@@ -142,7 +145,8 @@ public enum QuestionnaireValidator {
             let trimmed = try checkedText(text, field: "matieresPreferees", limit: QuestionnaireSchema.maxPreferredSubjectLength)
             if !trimmed.isEmpty { cleaned.append(.string(trimmed)) }
         }
-        return cleaned.isEmpty ? nil : .array(cleaned)
+        if cleaned.isEmpty { return Optional<JSONValue>.none }
+        return .array(cleaned)
     }
 
     private static func freeText(_ value: JSONValue?, _ field: String) throws(QuestionnaireError) -> JSONValue? {
@@ -151,12 +155,15 @@ public enum QuestionnaireValidator {
             throw QuestionnaireError(field: field, "Ce champ doit être un texte.")
         }
         let trimmed = try checkedText(text, field: field, limit: QuestionnaireSchema.maxFreeTextLength)
-        return trimmed.isEmpty ? nil : .string(trimmed)
+        if trimmed.isEmpty { return Optional<JSONValue>.none }
+        return .string(trimmed)
     }
 
     /// Length in Unicode scalars (what a browser's `maxlength` counts, near
     /// enough) and no control character except tab and line breaks.
-    private static func checkedText(_ text: String, field: String, limit: Int) throws(QuestionnaireError) -> String {
+    private static func checkedText(_ rawText: String, field: String, limit: Int) throws(QuestionnaireError) -> String {
+        // Browsers post textarea line breaks as CRLF but count them once in `maxlength`.
+        let text = rawText.normalizingLineBreaks()
         var count = 0
         for scalar in text.unicodeScalars {
             count += 1
@@ -170,5 +177,28 @@ public enum QuestionnaireValidator {
             throw QuestionnaireError(field: field, "Ce texte dépasse \(limit) caractères.")
         }
         return text.trimmingSpaces()
+    }
+}
+
+extension String {
+    /// CRLF and lone CR become LF.
+    func normalizingLineBreaks() -> String {
+        guard unicodeScalars.contains("\r") else { return self }
+        var out = String.UnicodeScalarView()
+        var previousWasCR = false
+        for scalar in unicodeScalars {
+            if scalar == "\r" {
+                out.append("\n")
+                previousWasCR = true
+                continue
+            }
+            if scalar == "\n" && previousWasCR {
+                previousWasCR = false
+                continue
+            }
+            previousWasCR = false
+            out.append(scalar)
+        }
+        return String(out)
     }
 }

@@ -37,8 +37,10 @@ public struct JSONParser {
     }
 
     private mutating func parseValue(depth: Int) throws(JSONSyntaxError) -> JSONValue {
-        guard depth <= Self.maxDepth else { throw error("imbrication trop profonde") }
         guard index < bytes.count else { throw error("fin inattendue") }
+        let opensContainer = bytes[index] == UInt8(ascii: "{") || bytes[index] == UInt8(ascii: "[")
+        // `depth` containers are already open: one more may not exceed the limit.
+        guard !opensContainer || depth < Self.maxDepth else { throw error("imbrication trop profonde") }
         switch bytes[index] {
         case UInt8(ascii: "{"): return try parseObject(depth: depth)
         case UInt8(ascii: "["): return try parseArray(depth: depth)

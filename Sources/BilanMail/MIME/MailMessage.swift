@@ -31,8 +31,8 @@ public enum MIMEBuilder {
         let boundary = "=_bilan_" + unique
         var lines: [String] = []
         lines.append("Date: " + UTCTime.rfc5322(dateMs))
-        lines.append("From: " + MailAddress.encodedHeader(message.from))
-        lines.append("To: " + MailAddress.encodedHeader(message.to))
+        lines.append(MailAddress.header("From", message.from))
+        lines.append(MailAddress.header("To", message.to))
         lines.append(HeaderEncoding.fold("Subject", HeaderEncoding.encodedWords(message.subject)))
         lines.append("Message-ID: <\(unique)@\(message.domain)>")
         lines.append("MIME-Version: 1.0")
@@ -57,14 +57,15 @@ public enum MIMEBuilder {
 public enum HeaderEncoding {
     /// The value as-is when it is plain printable ASCII, else `=?UTF-8?B?…?=`
     /// words of at most 75 characters, never splitting a character.
-    public static func encodedWords(_ value: String) -> [String] {
-        if value.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F }) { return [value] }
+    public static func encodedWords(_ value: String, force: Bool = false) -> [String] {
+        if !force, value.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F }) { return [value] }
         var words: [String] = []
         var chunk: [UInt8] = []
-        // 75 - len("=?UTF-8?B?") - len("?=") = 63 base64 chars → 45 bytes of UTF-8 at most.
+        // 36 bytes of UTF-8 → 48 base64 characters → a 60-character word, so
+        // even "Subject: " + the first word stays under 78 octets.
         for character in value {
             let bytes = Array(String(character).utf8)
-            if chunk.count + bytes.count > 45 {
+            if chunk.count + bytes.count > 36 {
                 words.append("=?UTF-8?B?" + Base64.encode(chunk) + "?=")
                 chunk = []
             }
@@ -90,15 +91,19 @@ public enum MailAddress {
         return address.trimmingSpaces()
     }
 
-    /// The header form, with a non-ASCII display name encoded.
-    public static func encodedHeader(_ address: String) -> String {
-        guard let open = address.lastIndex(of: "<") else { return "<\(bare(address))>" }
+    /// `Name: "Display" <a@b>` with a non-ASCII or long display name as
+    /// encoded words, one per folded line, so no line exceeds 78 octets.
+    public static func header(_ field: String, _ address: String) -> String {
+        let angle = "<\(bare(address))>"
+        guard let open = address.lastIndex(of: "<") else { return "\(field): \(angle)" }
         var name = String(address[..<open]).trimmingSpaces()
         if name.hasPrefix("\""), name.hasSuffix("\""), name.count >= 2 { name = String(name.dropFirst().dropLast()) }
-        if name.isEmpty { return "<\(bare(address))>" }
+        if name.isEmpty { return "\(field): \(angle)" }
+        let plain = "\(field): \"\(name.replacingQuotes())\" \(angle)"
         let words = HeaderEncoding.encodedWords(name)
-        let phrase = words.count == 1 && words[0] == name ? "\"" + name.replacingQuotes() + "\"" : words.joined(separator: " ")
-        return phrase + " <\(bare(address))>"
+        if words == [name], plain.utf8.count <= 78 { return plain }
+        let encoded = words == [name] ? HeaderEncoding.encodedWords(name, force: true) : words
+        return HeaderEncoding.fold(field, encoded + [angle])
     }
 
     /// A plausible single address: one `@`, no spaces, no control characters,
