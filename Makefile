@@ -21,7 +21,7 @@ UNITDIR ?= $(PREFIX)/lib/systemd/system
 HANDLERS := bilan-eligibility bilan-create bilan-status bilan-page bilan-auth
 EXECUTABLES := $(HANDLERS) bilan-generator bilan-admin
 
-.PHONY: all build deps deps-run deps-test run test unit-test e2e-test browser-test install clean
+.PHONY: all build deps deps-run deps-test run test unit-test e2e-test e2e-cgi-test browser-test install clean
 
 all: build
 
@@ -50,13 +50,21 @@ build: deps
 run: deps-run build
 	PORT=$(PORT) $(PYTHON) scripts/run.py
 
-test: deps-test build unit-test e2e-test browser-test
+test: deps-test build unit-test e2e-test e2e-cgi-test browser-test
 
 unit-test: deps
 	$(SWIFT) test
 
 e2e-test: deps-test build
 	BILAN_BIN=$(RELEASE_BIN) $(PYTHON) -B -m pytest -p no:cacheprovider -q testservers tests/e2e
+
+# The route tests again, nginx → fcgiwrap → the same executables as CGI programs.
+# Left out: the generator suite and the PostgreSQL-restart test, which are
+# about long-lived processes that CGI mode does not have.
+CGI_TESTS := tests/e2e/test_eligibility.py tests/e2e/test_create.py tests/e2e/test_status.py \
+	tests/e2e/test_auth.py tests/e2e/test_detached_spawn.py tests/e2e/test_concurrency.py
+e2e-cgi-test: deps-test build
+	BILAN_E2E_MODE=cgi BILAN_BIN=$(RELEASE_BIN) $(PYTHON) -B -m pytest -p no:cacheprovider -q $(CGI_TESTS)
 
 browser-test: deps-test build
 	BILAN_BIN=$(RELEASE_BIN) $(PYTHON) -B -m pytest -p no:cacheprovider -q tests/browser

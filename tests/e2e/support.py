@@ -64,6 +64,8 @@ def start_stack(**options) -> Stack:
     root = Path(tempfile.mkdtemp(prefix="bilan-e2e-"))
     # The cluster runs as `postgres`, which must be able to reach its folders.
     os.chmod(root, 0o755)
+    # BILAN_E2E_MODE=cgi runs the same tests through fcgiwrap (CGI mode).
+    options.setdefault("mode", os.environ.get("BILAN_E2E_MODE", "fastcgi"))
     stack = Stack(root, bin_dir=bin_dir(), **options)
     try:
         return stack.start()
