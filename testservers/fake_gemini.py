@@ -1293,8 +1293,19 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json(200, {"ok": True, "demo": self.server.demo})
         elif GENERATE_PATH.match(path):
             self.send_json(405, google_error(405, "METHOD_NOT_ALLOWED", "Use POST."))
+        elif path.startswith("/v1beta/models/"):
+            self.get_model(path[len("/v1beta/models/"):])
         else:
             self.not_found(path)
+
+    def get_model(self, model):
+        """`models.get`: the cheap call a configuration check makes."""
+        if not self.headers.get("x-goog-api-key", "").strip():
+            self.send_json(401, google_error(401, "UNAUTHENTICATED", "API key missing."))
+            return
+        self.send_json(200, {"name": f"models/{model}", "displayName": f"{model} (local fake)",
+                             "inputTokenLimit": 1048576, "outputTokenLimit": 65536,
+                             "supportedGenerationMethods": ["generateContent"]})
 
     def not_found(self, path):
         self.read_body()

@@ -109,3 +109,14 @@ struct TemplateTests {
         #expect(!syntaxError("pas de balise"))
     }
 }
+
+@Test func standaloneSectionLinesLeaveNoBlankLines() throws {
+    let template = try Template("Au sommaire :\n{{#items}}\n- {{.}}\n{{/items}}\nFin\n")
+    let out = template.render(["items": ["Un", "Deux"]], escape: { $0 })
+    #expect(out == "Au sommaire :\n- Un\n- Deux\nFin\n")
+}
+
+@Test func inlineSectionsKeepTheirLine() throws {
+    let template = try Template("a {{#on}}b{{/on}} c\n")
+    #expect(template.render(["on": true]) == "a b c\n")
+}

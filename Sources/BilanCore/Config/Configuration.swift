@@ -50,15 +50,15 @@ public struct Configuration: Sendable {
         let mailDirectory = env["MAIL_DIR"]
         if needs.contains(.mail) {
             if transport == .smtp, env["SMTP_URL"] == nil {
-                throw ConfigurationError(setting: "SMTP_URL", problem: "requis quand MAIL_TRANSPORT=smtp")
+                throw ConfigurationError(setting: "SMTP_URL", problem: "required when MAIL_TRANSPORT=smtp")
             }
             if transport == .file, mailDirectory == nil {
-                throw ConfigurationError(setting: "MAIL_DIR", problem: "requis quand MAIL_TRANSPORT=file")
+                throw ConfigurationError(setting: "MAIL_DIR", problem: "required when MAIL_TRANSPORT=file")
             }
         }
         let apiKey = env["GEMINI_API_KEY"]
         if needs.contains(.gemini), apiKey == nil {
-            throw ConfigurationError(setting: "GEMINI_API_KEY", problem: "requis pour appeler Gemini")
+            throw ConfigurationError(setting: "GEMINI_API_KEY", problem: "required to call Gemini")
         }
         let executableDirectory = ExecutablePath.directory()
         return Configuration(
@@ -97,14 +97,14 @@ struct SettingReader {
     let env: Environment
 
     func required(_ key: String) throws(ConfigurationError) -> String {
-        guard let value = env[key] else { throw ConfigurationError(setting: key, problem: "manquant") }
+        guard let value = env[key] else { throw ConfigurationError(setting: key, problem: "missing") }
         return value
     }
 
     func integer(_ key: String, default fallback: Int, range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
         guard let text = env[key] else { return fallback }
         guard let value = Int(text), range.contains(value) else {
-            throw ConfigurationError(setting: key, problem: "« \(text) » n'est pas un entier entre \(range.lowerBound) et \(range.upperBound)")
+            throw ConfigurationError(setting: key, problem: "\"\(text)\" is not an integer between \(range.lowerBound) and \(range.upperBound)")
         }
         return value
     }
@@ -114,7 +114,7 @@ struct SettingReader {
         switch text.lowercased() {
         case "1", "true", "yes", "on": return true
         case "0", "false", "no", "off": return false
-        default: throw ConfigurationError(setting: key, problem: "« \(text) » n'est ni true ni false")
+        default: throw ConfigurationError(setting: key, problem: "\"\(text)\" is neither true nor false")
         }
     }
 
@@ -122,7 +122,7 @@ struct SettingReader {
     func token(_ key: String, default fallback: String) throws(ConfigurationError) -> String {
         guard let text = env[key] else { return fallback }
         guard text.utf8.allSatisfy({ isTokenByte($0) }) else {
-            throw ConfigurationError(setting: key, problem: "« \(text) » contient des caractères interdits")
+            throw ConfigurationError(setting: key, problem: "\"\(text)\" may only hold letters, digits, -, _ and .")
         }
         return text
     }
@@ -130,7 +130,7 @@ struct SettingReader {
     func url(_ key: String, default fallback: String) throws(ConfigurationError) -> String {
         guard let text = env[key] else { return fallback }
         guard text.hasPrefix("http://") || text.hasPrefix("https://") else {
-            throw ConfigurationError(setting: key, problem: "« \(text) » n'est pas une URL http(s)")
+            throw ConfigurationError(setting: key, problem: "\"\(text)\" is not an http(s) URL")
         }
         return text.hasSuffix("/") ? String(text.dropLast()) : text
     }
@@ -138,7 +138,7 @@ struct SettingReader {
     func publicURL(_ key: String) throws(ConfigurationError) -> PublicURL {
         let text = try required(key)
         guard let url = PublicURL(text) else {
-            throw ConfigurationError(setting: key, problem: "« \(text) » n'est pas une URL http(s)://hôte[:port]")
+            throw ConfigurationError(setting: key, problem: "\"\(text)\" is not an http(s)://host[:port] URL")
         }
         return url
     }
@@ -149,7 +149,7 @@ struct SettingReader {
             return env["MAIL_DIR"] != nil ? .file : .sendmail
         }
         guard let kind = Configuration.MailTransportKind(rawValue: text) else {
-            throw ConfigurationError(setting: "MAIL_TRANSPORT", problem: "« \(text) » : attendu smtp, sendmail ou file")
+            throw ConfigurationError(setting: "MAIL_TRANSPORT", problem: "\"\(text)\": expected smtp, sendmail or file")
         }
         return kind
     }
@@ -158,7 +158,7 @@ struct SettingReader {
         guard let text = env["SMTP_URL"] else { return nil }
         guard text.hasPrefix("smtp://") || text.hasPrefix("smtps://") else {
             // The value may hold a password: never echo it.
-            throw ConfigurationError(setting: "SMTP_URL", problem: "doit commencer par smtp:// ou smtps://")
+            throw ConfigurationError(setting: "SMTP_URL", problem: "must start with smtp:// or smtps://")
         }
         return text
     }
@@ -166,7 +166,7 @@ struct SettingReader {
     func smtpSecurity() throws(ConfigurationError) -> Configuration.SMTPSecurity {
         guard let text = env["SMTP_TLS"] else { return .starttls }
         guard let mode = Configuration.SMTPSecurity(rawValue: text) else {
-            throw ConfigurationError(setting: "SMTP_TLS", problem: "« \(text) » : attendu starttls, tls ou none")
+            throw ConfigurationError(setting: "SMTP_TLS", problem: "\"\(text)\": expected starttls, tls or none")
         }
         return mode
     }
@@ -174,7 +174,7 @@ struct SettingReader {
     func mailFrom(publicURL: PublicURL) throws(ConfigurationError) -> String {
         guard let text = env["MAIL_FROM"] else { return "Bilan d'orientation <no-reply@\(publicURL.host)>" }
         guard text.contains("@"), !text.contains("\n"), !text.contains("\r") else {
-            throw ConfigurationError(setting: "MAIL_FROM", problem: "« \(text) » n'est pas une adresse e-mail")
+            throw ConfigurationError(setting: "MAIL_FROM", problem: "\"\(text)\" is not an e-mail address")
         }
         return text
     }

@@ -20,7 +20,7 @@ public struct Environment: Sendable {
         let process = processEnvironment()
         guard let path = process["BILAN_CONFIG"], !path.isEmpty else { return Environment(process) }
         guard let text = readTextFile(path) else {
-            throw ConfigurationError(setting: "BILAN_CONFIG", problem: "impossible de lire \(path)")
+            throw ConfigurationError(setting: "BILAN_CONFIG", problem: "cannot read \(path)")
         }
         var merged = try parseEnvironmentFile(text, path: path)
         merged.merge(process) { _, fromProcess in fromProcess }

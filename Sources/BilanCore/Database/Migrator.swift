@@ -19,7 +19,7 @@ public struct Migrator {
             let version = String(file.dropLast(4))
             if applied.contains(version) { continue }
             guard let sql = readTextFile(directory + "/" + file) else {
-                throw ConfigurationError(setting: "MIGRATIONS_DIR", problem: "impossible de lire \(directory)/\(file)")
+                throw ConfigurationError(setting: "MIGRATIONS_DIR", problem: "cannot read \(directory)/\(file)")
             }
             try connection.runScript(sql)
             done.append(version)
@@ -36,7 +36,7 @@ public struct Migrator {
 
     private func migrationFiles() throws -> [String] {
         guard let names = DirectoryListing.names(in: directory) else {
-            throw ConfigurationError(setting: "MIGRATIONS_DIR", problem: "dossier introuvable : \(directory)")
+            throw ConfigurationError(setting: "MIGRATIONS_DIR", problem: "no such folder: \(directory)")
         }
         return names.filter { $0.hasSuffix(".sql") && ($0.first?.isNumber ?? false) }.sorted()
     }

@@ -34,7 +34,7 @@ public final class PGConnection {
             let message = handle.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
             PQfinish(handle)
             self.handle = nil
-            throw DatabaseError(kind: .connectionLost, message: message.trimmingSpaces(), sqlState: nil)
+            throw DatabaseError(kind: .connectionLost, message: message.oneLine, sqlState: nil)
         }
     }
 
@@ -76,7 +76,7 @@ public final class PGConnection {
         case PGRES_TUPLES_OK, PGRES_COMMAND_OK:
             return PGResult(result)
         default:
-            let message = String(cString: PQresultErrorMessage(result)).trimmingSpaces()
+            let message = String(cString: PQresultErrorMessage(result)).oneLine
             let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
             PQclear(result)
             if PQstatus(handle) != CONNECTION_OK || state?.hasPrefix("08") == true || state == "57P01" {
@@ -89,7 +89,7 @@ public final class PGConnection {
 
     private func lostConnection() -> DatabaseError {
         prepared.removeAll()
-        let message = handle.map { String(cString: PQerrorMessage($0)).trimmingSpaces() } ?? "no connection"
+        let message = handle.map { String(cString: PQerrorMessage($0)).oneLine } ?? "no connection"
         return DatabaseError(kind: .connectionLost, message: message, sqlState: nil)
     }
 }
@@ -130,4 +130,12 @@ private func withParameterPointers<R>(_ parameters: [String?], _ body: (UnsafePo
     defer { copies.forEach { free($0) } }
     let pointers = copies.map { UnsafePointer($0) }
     return pointers.withUnsafeBufferPointer { body($0.baseAddress) }
+}
+
+extension String {
+    /// libpq's messages span lines; logs and CLI answers want one.
+    var oneLine: String {
+        split(whereSeparator: { $0 == "\n" || $0 == "\t" }).map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
+            .joined(separator: " ")
+    }
 }

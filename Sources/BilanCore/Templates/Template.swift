@@ -126,6 +126,25 @@ struct TemplateParser {
         return nodes
     }
 
+    /// When only spaces surround the tag that starts at `tagStart` and ends at
+    /// `index` on its line, the position just after that line's end.
+    private func standaloneLineEnd(tagStart: String.Index) -> String.Index? {
+        var before = tagStart
+        while before > source.startIndex {
+            let previous = source.index(before: before)
+            if source[previous] == "\n" { break }
+            guard source[previous] == " " || source[previous] == "\t" else { return nil }
+            before = previous
+        }
+        var after = index
+        while after < source.endIndex, source[after] == " " || source[after] == "\t" || source[after] == "\r" {
+            after = source.index(after: after)
+        }
+        if after == source.endIndex { return after }
+        guard source[after] == "\n" else { return nil }
+        return source.index(after: after)
+    }
+
     /// Parses until the end or a closing tag, which it returns.
     private mutating func parseNodes() throws(Template.SyntaxError) -> ([Template.Node], String?) {
         var nodes: [Template.Node] = []
@@ -145,6 +164,14 @@ struct TemplateParser {
             let tag = source[start..<close.lowerBound].trimmingSpaces()
             index = close.upperBound
             if triple { nodes.append(.variable(tag, escaped: false)); continue }
+            // Mustache's "standalone" rule: a section or comment tag alone on its
+            // line takes the whole line with it, so lists render without blank lines.
+            if let first = tag.first, "#^/!".contains(first), let lineEnd = standaloneLineEnd(tagStart: open.lowerBound) {
+                if case .text(let text)? = nodes.last {
+                    nodes[nodes.count - 1] = .text(String(text.reversed().drop { $0 == " " || $0 == "\t" }.reversed()))
+                }
+                index = lineEnd
+            }
             switch tag.first {
             case "!": continue
             case "#", "^":

@@ -21,7 +21,7 @@ public final class TemplateLibrary {
     public func template(_ name: String) throws(Missing) -> Template {
         if let cached = cache[name] { return cached }
         let path = directory + "/" + name
-        guard let source = readTextFile(path) else { throw Missing(path: path, problem: "introuvable ou illisible") }
+        guard let source = readTextFile(path) else { throw Missing(path: path, problem: "missing or unreadable") }
         do {
             let template = try Template(source)
             cache[name] = template

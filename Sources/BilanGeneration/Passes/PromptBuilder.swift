@@ -29,7 +29,7 @@ public struct PromptBuilder {
         guard pass == .initial else { return nil }
         let source = try templates.template("prompts/1-initial-schema.json").render([:], escape: { $0 })
         guard let schema = try? JSONParser.parse(source) else {
-            throw TemplateLibrary.Missing(path: "prompts/1-initial-schema.json", problem: "JSON invalide")
+            throw TemplateLibrary.Missing(path: "prompts/1-initial-schema.json", problem: "invalid JSON")
         }
         return schema
     }

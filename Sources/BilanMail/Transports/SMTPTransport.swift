@@ -14,23 +14,44 @@ public struct SMTPTransport: MailTransport {
     }
 
     public func send(_ message: [UInt8], envelopeFrom: String, recipient: String) throws {
-        guard let endpoint else { throw MailError(transport: "smtp", detail: "SMTP_URL invalide") }
         do {
-            let curl = try CurlEasy()
-            let scheme = security == .tls ? "smtps" : "smtp"
-            try curl.set(CURLOPT_URL, "\(scheme)://\(endpoint.hostAndPort)/\(endpoint.heloName)")
-            try curl.set(CURLOPT_USE_SSL, Int(security == .none ? CURLUSESSL_NONE.rawValue : CURLUSESSL_ALL.rawValue))
-            if let user = endpoint.user { try curl.set(CURLOPT_USERNAME, user) }
-            if let password = endpoint.password { try curl.set(CURLOPT_PASSWORD, password) }
+            let curl = try connectedHandle()
             try curl.set(CURLOPT_MAIL_FROM, "<\(envelopeFrom)>")
             try curl.set(CURLOPT_MAIL_RCPT, list: ["<\(recipient)>"])
             try curl.set(CURLOPT_CONNECTTIMEOUT, 10)
             try curl.set(CURLOPT_TIMEOUT, 60)
             try curl.upload(message)
             _ = try curl.perform()
-        } catch {
+        } catch let error as CurlError {
             throw MailError(transport: "smtp", detail: "\(error.message) (code \(error.code))")
         }
+    }
+
+    /// Connects, says EHLO, upgrades to TLS and authenticates as a send would,
+    /// then sends NOOP: proves the settings without sending anything.
+    public func checkConnection() throws {
+        do {
+            let curl = try connectedHandle()
+            try curl.set(CURLOPT_CUSTOMREQUEST, "NOOP")
+            try curl.set(CURLOPT_NOBODY, 1)
+            try curl.set(CURLOPT_CONNECTTIMEOUT, 10)
+            try curl.set(CURLOPT_TIMEOUT, 20)
+            _ = try curl.perform()
+        } catch let error as CurlError {
+            throw MailError(transport: "smtp", detail: "\(error.message) (code \(error.code))")
+        }
+    }
+
+    /// A handle with the server, TLS mode and credentials set.
+    private func connectedHandle() throws -> CurlEasy {
+        guard let endpoint else { throw MailError(transport: "smtp", detail: "SMTP_URL invalide") }
+        let curl = try CurlEasy()
+        let scheme = security == .tls ? "smtps" : "smtp"
+        try curl.set(CURLOPT_URL, "\(scheme)://\(endpoint.hostAndPort)/\(endpoint.heloName)")
+        try curl.set(CURLOPT_USE_SSL, Int(security == .none ? CURLUSESSL_NONE.rawValue : CURLUSESSL_ALL.rawValue))
+        if let user = endpoint.user { try curl.set(CURLOPT_USERNAME, user) }
+        if let password = endpoint.password { try curl.set(CURLOPT_PASSWORD, password) }
+        return curl
     }
 }
 

@@ -6,14 +6,17 @@ public struct StatusRoutes: RequestHandler {
     static let bilanPrefix = "/api/orientation/bilan/"
     let context: WebContext
     let auth: SessionAuth
+    let monitoring: MonitoringRoutes
 
     public init(context: WebContext) {
         self.context = context
         self.auth = SessionAuth(cookieName: context.configuration.sessionCookie, database: context.database)
+        self.monitoring = MonitoringRoutes(context: context)
     }
 
     public func handle(_ request: Request) throws -> Response {
         let path = request.path
+        if MonitoringRoutes.handles(path) { return try monitoring.handle(request) }
         guard path.hasPrefix(Self.bilanPrefix) || path == "/api/orientation/bilans" else {
             throw HTTPError.routeNotFound()
         }

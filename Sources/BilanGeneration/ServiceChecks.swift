@@ -1,0 +1,121 @@
+import BilanCore
+import BilanMail
+import CCurl
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `bilan-admin check`: one line per dependency, each with what went wrong.
+public struct ServiceChecks {
+    public struct Result: Sendable {
+        public var name: String
+        public var ok: Bool
+        public var detail: String
+
+        public init(name: String, ok: Bool, detail: String) {
+            self.name = name
+            self.ok = ok
+            self.detail = detail
+        }
+    }
+
+    let configuration: Configuration
+    let migrationsDirectory: String
+
+    public init(configuration: Configuration, migrationsDirectory: String) {
+        self.configuration = configuration
+        self.migrationsDirectory = migrationsDirectory
+    }
+
+    public func runAll() -> [Result] {
+        [database("database", configuration.databaseURL), database("direct-database", configuration.directURL),
+         templates(), runtimeDirectory(), gemini(), mail()]
+    }
+
+    func database(_ name: String, _ url: String) -> Result {
+        do {
+            let connection = try PGConnection(url: url, applicationName: "bilan-admin-check")
+            let applied = try connection.query(
+                "SELECT count(*) FROM schema_migrations WHERE to_regclass('schema_migrations') IS NOT NULL")
+            let files = (DirectoryListing.names(in: migrationsDirectory) ?? []).filter { $0.hasSuffix(".sql") }.count
+            let count = applied.int(0, 0) ?? 0
+            if count < files {
+                return Result(name: name, ok: false, detail: "reachable, but \(files - count) migration(s) pending: run bilan-admin migrate")
+            }
+            return Result(name: name, ok: true, detail: "reachable, \(count) migrations applied")
+        } catch {
+            return Result(name: name, ok: false, detail: "\(error)")
+        }
+    }
+
+    func templates() -> Result {
+        let library = TemplateLibrary(directory: configuration.templatesDirectory)
+        let names = [
+            "prompts/system.txt", "prompts/1-initial.txt", "prompts/1-initial-schema.json",
+            "prompts/2-psychopedagogique.txt", "prompts/3-terrain.txt", "mail/bilan-ready.txt",
+            "mail/bilan-ready.html", "mail/login.txt", "mail/login.html", "pages/result.html", "pages/not-found.html",
+        ]
+        for name in names {
+            do { _ = try library.template(name) } catch { return Result(name: "templates", ok: false, detail: "\(error)") }
+        }
+        return Result(name: "templates", ok: true, detail: "\(names.count) templates in \(configuration.templatesDirectory)")
+    }
+
+    func runtimeDirectory() -> Result {
+        do {
+            guard let slot = try HostSlots(directory: configuration.runtimeDirectory, count: configuration.maxGenerators).acquire()
+            else {
+                return Result(name: "generator-slots", ok: true, detail: "all \(configuration.maxGenerators) slots busy right now")
+            }
+            slot.release()
+            return Result(name: "generator-slots", ok: true, detail: "\(configuration.maxGenerators) slots in \(configuration.runtimeDirectory)")
+        } catch {
+            return Result(name: "generator-slots", ok: false, detail: "\(error)")
+        }
+    }
+
+    /// `models.get`: cheap, and it proves the key, the model name and the network.
+    func gemini() -> Result {
+        guard let key = configuration.geminiAPIKey else {
+            return Result(name: "gemini", ok: false, detail: "GEMINI_API_KEY is not set")
+        }
+        do {
+            let curl = try CurlEasy()
+            try curl.set(CURLOPT_URL, "\(configuration.geminiBaseURL)/v1beta/models/\(configuration.geminiModel)")
+            try curl.set(CURLOPT_HTTPHEADER, list: ["x-goog-api-key: \(key)"])
+            try curl.set(CURLOPT_CONNECTTIMEOUT, 10)
+            try curl.set(CURLOPT_TIMEOUT, 20)
+            let body = try curl.perform()
+            guard curl.responseCode == 200 else {
+                let error = GeminiResponseParser.error(status: curl.responseCode, body: body)
+                return Result(name: "gemini", ok: false, detail: "HTTP \(curl.responseCode): \(error.detail)")
+            }
+            return Result(name: "gemini", ok: true, detail: "model \(configuration.geminiModel) available")
+        } catch {
+            return Result(name: "gemini", ok: false, detail: error.description)
+        }
+    }
+
+    func mail() -> Result {
+        switch configuration.mailTransport {
+        case .file:
+            let directory = configuration.mailDirectory ?? ""
+            guard access(directory, W_OK) == 0 else {
+                return Result(name: "mail", ok: false, detail: "MAIL_DIR \(directory) is not writable")
+            }
+            return Result(name: "mail", ok: true, detail: "file transport into \(directory)")
+        case .sendmail:
+            guard access(configuration.sendmailPath, X_OK) == 0 else {
+                return Result(name: "mail", ok: false, detail: "\(configuration.sendmailPath) is not executable")
+            }
+            return Result(name: "mail", ok: true, detail: "sendmail transport (\(configuration.sendmailPath))")
+        case .smtp:
+            do {
+                try SMTPTransport(url: configuration.smtpURL ?? "", security: configuration.smtpSecurity).checkConnection()
+                return Result(name: "mail", ok: true, detail: "SMTP server answers (TLS: \(configuration.smtpSecurity.rawValue))")
+            } catch {
+                return Result(name: "mail", ok: false, detail: "\(error)")
+            }
+        }
+    }
+}
