@@ -67,7 +67,7 @@ class Stack:
         self.demo = demo
         self.external_database = database_url
         self.processes: dict[str, subprocess.Popen] = {}
-        self.handler_pids: dict[str, list[int]] = {}
+        self.supervisor_pids: dict[str, int] = {}
         self.env: dict[str, str] = {}
         self.gemini_port: int | None = None
         self.smtp_port: int | None = None
@@ -267,23 +267,41 @@ class Stack:
             self.start_handler(short, program)
 
     def start_handler(self, short: str, program: str):
+        """spawn-fcgi binds the socket; multiwatch (lighttpd's companion to it)
+        keeps `workers` processes on it and restarts any that dies."""
         sock = self.sockets / f"{short}.sock"
         pidfile = self.root / "run" / f"{short}.pids"
         sock.unlink(missing_ok=True)
         pidfile.unlink(missing_ok=True)
-        subprocess.run(["spawn-fcgi", "-s", str(sock), "-M", "0660", "-F", str(self.workers), "-P", str(pidfile),
-                        "--", str(self.bin_dir / program)], env=self.env, check=True,
+        subprocess.run(["spawn-fcgi", "-s", str(sock), "-M", "0660", "-P", str(pidfile), "--",
+                        "/usr/bin/multiwatch", "-f", str(self.workers), "-s", "TERM", "--",
+                        str(self.bin_dir / program)], env=self.env, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.handler_pids[short] = [int(p) for p in pidfile.read_text().split()]
+        self.supervisor_pids[short] = int(pidfile.read_text().split()[0])
+        wait_for(lambda: len(self.worker_pids(short)) == self.workers, 10, f"{program} workers")
+
+    def worker_pids(self, short: str) -> list[int]:
+        """The live worker processes of one handler (children of its multiwatch)."""
+        supervisor = self.supervisor_pids.get(short)
+        if supervisor is None:
+            return []
+        try:
+            children = Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split()
+        except OSError:
+            return []
+        return sorted(int(pid) for pid in children)
+
+    @property
+    def handler_pids(self) -> dict[str, list[int]]:
+        return {short: self.worker_pids(short) for short in self.supervisor_pids}
 
     def stop_handlers(self):
-        for short, pids in list(self.handler_pids.items()):
-            for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
-            self.handler_pids.pop(short)
+        for short, supervisor in list(self.supervisor_pids.items()):
+            try:
+                os.kill(supervisor, signal.SIGTERM)  # multiwatch passes it on to the workers
+            except ProcessLookupError:
+                pass
+            self.supervisor_pids.pop(short)
         self.stop_process("fcgiwrap")
 
     def start_fcgiwrap(self):
