@@ -457,7 +457,7 @@ class Profile:
 
 def field_code(prompt, key, allowed):
     """`"niveau": "TERMINALE"` (or `niveau: TERMINALE`) -> "TERMINALE"."""
-    match = re.search(rf"""(?i:["']?{key}["']?)\s*[:=]\s*["']?([A-Z][A-Z0-9_]*)""", prompt)
+    match = re.search(rf"""(?i:["']?{key}["')]?)\s*[:=]\s*["']?([A-Z][A-Z0-9_]*)""", prompt)
     if match and match.group(1) in allowed:
         return match.group(1)
     return None
@@ -465,9 +465,9 @@ def field_code(prompt, key, allowed):
 
 def field_codes(prompt, key, allowed):
     """`"specialites": ["SVT", "SES"]` -> ["SVT", "SES"]."""
-    match = re.search(rf"""(?i:["']?{key}["']?)\s*[:=]\s*\[([^\]]*)\]""", prompt)
+    match = re.search(rf"""(?i:["']?{key}["')]?)\s*[:=]\s*\[([^\]]*)\]""", prompt)
     if not match:
-        match = re.search(rf"""(?i:["']?{key}["']?)\s*[:=]\s*([^\n]*)""", prompt)
+        match = re.search(rf"""(?i:["']?{key}["')]?)\s*[:=]\s*([^\n]*)""", prompt)
     if not match:
         return []
     codes = re.findall(r"[A-Z][A-Z0-9_]*", match.group(1))
@@ -475,8 +475,8 @@ def field_codes(prompt, key, allowed):
 
 
 def profile_from_prompt(prompt):
-    alternance = re.search(r"""(?i:["']?alternance["']?)\s*[:=]\s*(true|false|oui|non)""", prompt)
-    moyenne = re.search(r"""(?i:["']?generale["']?)\s*[:=]\s*(\d{1,2}(?:[.,]\d+)?)""", prompt)
+    alternance = re.search(r"""(?i:["']?alternance["')]?)\s*[:=]\s*(true|false|oui|non)""", prompt)
+    moyenne = re.search(r"""(?i:["']?generale["')]?)\s*[:=]\s*(\d{1,2}(?:[.,]\d+)?)""", prompt)
     return Profile(
         niveau=field_code(prompt, "niveau", NIVEAUX),
         filiere=field_code(prompt, "fili[eè]re", FILIERES),

@@ -142,7 +142,7 @@ struct PassValidationTests {
         let block = PromptBuilder.answersBlock(answers)
         #expect(block.contains("TERMINALE"))
         #expect(block.contains("Ingénieure"))
-        #expect(block.contains("mathematiques 15.5"))
+        #expect(block.contains("mathematiques: 15.5"))
         #expect(block.contains("MATHEMATIQUES, NSI"))
         #expect(block.contains("oui"))
     }

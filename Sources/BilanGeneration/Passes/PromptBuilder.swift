@@ -38,7 +38,7 @@ public struct PromptBuilder {
     public static func answersBlock(_ questionnaire: JSONValue) -> String {
         var lines = [blockStart]
         for (key, value) in questionnaire.objectValue ?? [] {
-            lines.append("- \(labels[key] ?? key) : \(describe(value))")
+            lines.append("- \(labels[key] ?? key) (\(key)) : \(describe(value))")
         }
         lines.append(blockEnd)
         return lines.joined(separator: "\n")
@@ -60,7 +60,7 @@ public struct PromptBuilder {
         case .bool(let flag): return flag ? "oui" : "non"
         case .number: return value.serialized
         case .array(let items): return items.map(describe).joined(separator: ", ")
-        case .object(let members): return members.map { "\($0.0) \(describe($0.1))" }.joined(separator: ", ")
+        case .object(let members): return members.map { "\($0.0): \(describe($0.1))" }.joined(separator: ", ")
         case .null: return "non renseigné"
         }
     }
