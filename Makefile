@@ -95,3 +95,42 @@ install: build
 
 clean:
 	rm -rf .build var
+
+# libFuzzer targets (fuzz/README.md): the toolchain's clang runtime brings
+# libFuzzer and ASan, so nothing beyond `make deps` is installed. New inputs
+# and crash reproducers go under .build-fuzz/, never into fuzz/corpus/.
+FUZZ_SECONDS ?= 120
+SWIFTC ?= swiftc
+.PHONY: fuzz fuzz-smoke
+fuzz: deps
+	SWIFTC=$(SWIFTC) sh fuzz/fuzz.sh run $(FUZZ_SECONDS)
+
+# Every target for 30 s, for `make test`.
+fuzz-smoke: deps
+	SWIFTC=$(SWIFTC) sh fuzz/fuzz.sh run 30
+
+# Reliability suite (tests/reliability, docs/RELIABILITY.md): a bad-input
+# corpus over every route, faults of real components (PostgreSQL stopped
+# under load, a worker killed, mail folder read-only, a template missing),
+# two hosts on one database, abuse and secrets. Part of `make test`.
+# `make soak` runs the long load and leak tests (wrk 60 s per route, 1,000
+# creates drained): several minutes.
+.PHONY: reliability-test soak
+reliability-test: deps-test build
+	BILAN_BIN=$(RELEASE_BIN) $(PYTHON) -B -m pytest -p no:cacheprovider -q -m "not soak" tests/reliability
+
+soak: deps-test build
+	$(call apt_install,wrk)
+	BILAN_BIN=$(RELEASE_BIN) $(PYTHON) -B -m pytest -p no:cacheprovider -q -s -m soak tests/reliability
+
+test: reliability-test
+
+# Deployment suite (tests/deploy, issue 7): `make install` into a scratch
+# DESTDIR and the layout it makes, `systemd-analyze verify` of the installed
+# units, the smoke test run FROM the installed tree, bilan-admin check, --help,
+# the monitoring routes and logs, and docs/INTEGRATION.md's worked example.
+# Nothing is installed outside a temporary folder. About 3 minutes.
+.PHONY: deploy-test
+deploy-test: deps-test build
+	$(call apt_install,systemd)
+	BILAN_DEPLOY_NO_BUILD=1 $(PYTHON) -B -m pytest -p no:cacheprovider -q tests/deploy

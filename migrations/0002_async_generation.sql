@@ -9,6 +9,14 @@ SELECT pg_advisory_xact_lock(7301, 0);
 
 DO $$
 BEGIN
+    -- Guard: the handlers compare "userId" with the uuid of orientation_session_user().
+    IF EXISTS (
+        SELECT 1 FROM information_schema.columns
+        WHERE table_name = 'orientation_bilans' AND column_name = 'userId' AND data_type <> 'uuid'
+    ) THEN
+        RAISE EXCEPTION 'orientation_bilans."userId" is not uuid: convert it first (docs/INTEGRATION.md, "text user ids")';
+    END IF;
+
     IF NOT EXISTS (SELECT 1 FROM pg_type WHERE typname = 'BilanStatus') THEN
         CREATE TYPE "BilanStatus" AS ENUM ('PENDING', 'COMPLETED', 'FAILED');
     END IF;

@@ -55,8 +55,14 @@ class Stack:
     def __init__(self, root: Path, *, port: int | None = None, bin_dir: Path | None = None,
                  workers: int = 2, mode: str = "fastcgi", mail: str = "file",
                  env: dict[str, str] | None = None, gemini_latency_ms: int = 0,
-                 demo: bool = False, database_url: str | None = None):
+                 demo: bool = False, database_url: str | None = None, share_dir: Path | None = None):
         self.root = Path(root).resolve()
+        # An installed tree's data folder (`make install`'s <PREFIX>/share/bilan):
+        # nginx's snippets and www/ come from it instead of the repository, and
+        # TEMPLATES_DIR, MIGRATIONS_DIR and GENERATOR_PATH stay unset, so the
+        # executables of bin_dir must find ../share/bilan and bilan-generator
+        # beside themselves, as in production.
+        self.share_dir = Path(share_dir).resolve() if share_dir else None
         self.port = port or free_port()
         self.bin_dir = Path(bin_dir or os.environ.get("BILAN_BIN", REPO / ".build" / "release")).resolve()
         self.workers = workers
@@ -143,15 +149,16 @@ class Stack:
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "DATABASE_URL": database_url,
             "PUBLIC_URL": self.base_url,
-            "GENERATOR_PATH": str(self.bin_dir / "bilan-generator"),
             "GENERATOR_LOG": str(self.generator_log),
-            "TEMPLATES_DIR": str(REPO / "templates"),
-            "MIGRATIONS_DIR": str(REPO / "migrations"),
             "RUNTIME_DIR": str(self.root / "run"),
             "MAIL_FROM": "Bilan d'orientation <bilan@example.org>",
             "SUPPORT_URL": self.base_url + "/contact",
             "LOG_LEVEL": "info",
         }
+        if self.share_dir is None:
+            env["GENERATOR_PATH"] = str(self.bin_dir / "bilan-generator")
+            env["TEMPLATES_DIR"] = str(REPO / "templates")
+            env["MIGRATIONS_DIR"] = str(REPO / "migrations")
         if self.gemini_port:
             env["GEMINI_API_KEY"] = "local-fake-key"
             env["GEMINI_BASE_URL"] = f"http://127.0.0.1:{self.gemini_port}"
@@ -274,7 +281,11 @@ class Stack:
         sock.unlink(missing_ok=True)
         pidfile.unlink(missing_ok=True)
         subprocess.run(["spawn-fcgi", "-s", str(sock), "-M", "0660", "-P", str(pidfile), "--",
-                        "/usr/bin/multiwatch", "-f", str(self.workers), "-s", "TERM", "--",
+                        # No `-s TERM`: Debian's multiwatch 1.0.0 sends the wrong signal for
+                        # every -s name (TERM → SIGQUIT, which the Swift runtime's backtracer
+                        # catches: the worker lives on, one thread spinning). Its default,
+                        # SIGUSR1, is libfcgi's graceful stop: finish the request, exit.
+                        "/usr/bin/multiwatch", "-f", str(self.workers), "--",
                         str(self.bin_dir / program)], env=self.env, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.supervisor_pids[short] = int(pidfile.read_text().split()[0])
@@ -296,12 +307,28 @@ class Stack:
         return {short: self.worker_pids(short) for short in self.supervisor_pids}
 
     def stop_handlers(self):
+        leftovers = []
         for short, supervisor in list(self.supervisor_pids.items()):
+            leftovers += self.worker_pids(short) + [supervisor]
             try:
-                os.kill(supervisor, signal.SIGTERM)  # multiwatch passes it on to the workers
+                os.kill(supervisor, signal.SIGTERM)  # multiwatch passes SIGUSR1 on to the workers
             except ProcessLookupError:
                 pass
             self.supervisor_pids.pop(short)
+        # Never leave a worker behind (a stopped stack's processes would outlive it).
+        def gone(pid: int) -> bool:
+            try:
+                return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+            except (OSError, IndexError):
+                return True
+        try:
+            wait_for(lambda: all(gone(pid) for pid in leftovers), 5, "the handlers to stop")
+        except TimeoutError:
+            for pid in leftovers:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
         self.stop_process("fcgiwrap")
 
     def start_fcgiwrap(self):
@@ -321,16 +348,18 @@ class Stack:
         prefix = self.root / "nginx"
         for sub in ("client_body", "fastcgi", "proxy", "scgi", "uwsgi"):
             (prefix / sub).mkdir(parents=True, exist_ok=True)
-        locations = (REPO / "nginx" / "bilan-locations.conf").read_text()
+        nginx_dir = self.share_dir / "nginx" if self.share_dir else REPO / "nginx"
+        www = self.share_dir / "www" if self.share_dir else REPO / "www"
+        locations = (nginx_dir / "bilan-locations.conf").read_text()
         locations = locations.replace("/run/bilan/", str(self.sockets) + "/")
-        locations = locations.replace("/usr/local/share/bilan/www", str(REPO / "www"))
+        locations = locations.replace("/usr/local/share/bilan/www", str(www))
         if self.mode == "cgi":
             locations = self.cgi_locations(locations)
         (prefix / "bilan-locations.conf").write_text(locations)
-        shutil.copy(REPO / "nginx" / "bilan-http.conf", prefix / "bilan-http.conf")
+        shutil.copy(nginx_dir / "bilan-http.conf", prefix / "bilan-http.conf")
         config = (REPO / "nginx" / "bilan-local.conf").read_text()
         config = (config.replace("@PREFIX@", str(prefix)).replace("@PORT@", str(self.port))
-                  .replace("@WWW@", str(REPO / "www"))
+                  .replace("@WWW@", str(www))
                   .replace("@USER@", "user root;" if os.geteuid() == 0 else ""))
         (prefix / "nginx.conf").write_text(config)
         self.spawn("nginx", ["nginx", "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-e", "stderr"],

@@ -35,10 +35,10 @@ public struct ServiceChecks {
     func database(_ name: String, _ url: String) -> Result {
         do {
             let connection = try PGConnection(url: url, applicationName: "bilan-admin-check")
-            let applied = try connection.query(
-                "SELECT count(*) FROM schema_migrations WHERE to_regclass('schema_migrations') IS NOT NULL")
             let files = (DirectoryListing.names(in: migrationsDirectory) ?? []).filter { $0.hasSuffix(".sql") }.count
-            let count = applied.int(0, 0) ?? 0
+            // Two queries: naming a missing table fails at parse time, whatever guards it.
+            let exists = try connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL").bool(0, 0) == true
+            let count = exists ? (try connection.query("SELECT count(*) FROM schema_migrations").int(0, 0) ?? 0) : 0
             if count < files {
                 return Result(name: name, ok: false, detail: "reachable, but \(files - count) migration(s) pending: run bilan-admin migrate")
             }

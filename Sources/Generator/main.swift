@@ -9,21 +9,42 @@ import Glibc
 #endif
 
 let usage = """
-    usage: bilan-generator run <bilanId>
-           bilan-generator recover
+    NAME
+        bilan-generator - writes bilans d'orientation with Gemini and mails them
 
-    run       generate the bilan (three Gemini passes, then the e-mail), then drain
-              the queue; leaves the bilan queued when MAX_GENERATORS are busy.
-    recover   fail bilans past MAX_ATTEMPTS, retry unsent e-mails, drain the queue.
-              Meant for a systemd timer or cron, every minute.
+    SYNOPSIS
+        bilan-generator run <bilanId>
+        bilan-generator recover
 
-    Settings: environment or the file named by BILAN_CONFIG (see README.md).
+    DESCRIPTION
+        run       Generate the bilan (three Gemini passes, each checkpointed), mark it
+                  COMPLETED or FAILED, send the notification, then drain the queue
+                  oldest first. Spawned detached by bilan-create. When MAX_GENERATORS
+                  generators already run on this host, leaves the bilan queued.
+        recover   Fail bilans past MAX_ATTEMPTS, retry unsent e-mails, then drain the
+                  queue (bilans whose generator died are queued again). For a systemd
+                  timer or cron, every minute.
+
+    ENVIRONMENT
+        Settings come from the environment or the KEY=value file named by BILAN_CONFIG,
+        never from argv: DIRECT_URL/DATABASE_URL, PUBLIC_URL, GEMINI_API_KEY,
+        GEMINI_MODEL, GEMINI_BASE_URL, MAIL_TRANSPORT, SMTP_URL, MAIL_FROM,
+        MAX_GENERATORS, MAX_ATTEMPTS, RUNTIME_DIR, TEMPLATES_DIR (see README.md).
+
+    EXIT STATUS
+        0 done (or left queued on purpose), 64 usage, 75 temporary failure (the bilan
+        stays queued for recovery), 78 configuration error.
     """
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.first == "--help" || arguments.first == "-h" {
     print(usage)
     exit(0)
+}
+let validUsage = (arguments.first == "run" && arguments.count == 2) || (arguments.first == "recover" && arguments.count == 1)
+if !validUsage {
+    LogSink.writeToStandardError(usage)
+    exit(64)
 }
 let environment: Environment
 let configuration: Configuration

@@ -40,6 +40,7 @@ public struct FastCGIServer {
         let request = UnsafeMutablePointer<FCGX_Request>.allocate(capacity: 1)
         request.initialize(to: FCGX_Request())
         FCGX_InitRequest(request, 0, 0)
+        Self.stopGracefullyOnQuit()
         logger.info("FastCGI responder started", metadata: ["pid": "\(getpid())"])
         while FCGX_Accept_r(request) >= 0 {
             let errorStream = request.pointee.err
@@ -55,6 +56,18 @@ public struct FastCGIServer {
             response.afterFinish.forEach { $0() }
         }
         logger.info("FastCGI responder stopping", metadata: ["pid": "\(getpid())"])
+    }
+
+    /// SIGQUIT means "finish the request, then exit" (php-fpm's convention;
+    /// Debian's multiwatch sends it for `-s TERM`). Without this handler the
+    /// Swift runtime's backtracer would treat it as a crash. No SA_RESTART:
+    /// a blocked accept() must return so the loop can end.
+    private static func stopGracefullyOnQuit() {
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { _ in FCGX_ShutdownPending() }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = 0
+        sigaction(SIGQUIT, &action, nil)
     }
 
     private func serveOneCGIRequest() {
