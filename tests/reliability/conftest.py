@@ -1,0 +1,45 @@
+"""Reliability suite: bad input, faults of real components, two hosts
+sharing one database, abuse, load and leaks (docs/RELIABILITY.md).
+
+Run from the repository root, as root (the throwaway clusters run as the
+`postgres` user), with the executables in BILAN_BIN:
+
+    BILAN_BIN=.build/release /usr/bin/python3 -B -m pytest -p no:cacheprovider -q -m "not soak" tests/reliability
+    BILAN_BIN=.build/release /usr/bin/python3 -B -m pytest -p no:cacheprovider -q -s -m soak tests/reliability
+
+Every test runs under a time limit (`@pytest.mark.time_limit(seconds)`,
+default 300 s): a hang fails the test instead of blocking the suite.
+"""
+import signal
+
+import pytest
+
+import rel_support  # noqa: F401  (puts tests/e2e and scripts on sys.path)
+
+DEFAULT_LIMIT = 300
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "soak: long load and leak tests (make soak), left out of make test")
+    config.addinivalue_line("markers", "time_limit(seconds): fail the test when it runs longer")
+
+
+class TimeLimitExceeded(Exception):
+    pass
+
+
+@pytest.fixture(autouse=True)
+def _time_limit(request):
+    marker = request.node.get_closest_marker("time_limit")
+    seconds = int(marker.args[0]) if marker else DEFAULT_LIMIT
+
+    def expired(signum, frame):
+        raise TimeLimitExceeded(f"{request.node.nodeid} ran longer than {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
