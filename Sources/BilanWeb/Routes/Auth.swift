@@ -52,18 +52,7 @@ public struct AuthRoutes: RequestHandler {
             ? Response.redirect(303, to: "/auth/check-inbox.html")
             : Response.json(200, ["ok": true, "message": .string(Self.neutralAnswer)])
 
-        let candidate = try context.database.run(SessionQueries.loginCandidate, [email])
-        guard let user = candidate.string(0, 0) else {
-            context.logger.info("login requested for unknown address")
-            return response
-        }
-        guard (candidate.int(0, 1) ?? 0) < Self.loginLinksPerWindow else {
-            context.logger.warning("login link rate limit reached", metadata: ["user": "\(user)"])
-            return response
-        }
-        let token = SessionToken.generate()
-        try context.database.run(
-            SessionQueries.createLoginToken, [token, user, email, returnTo, String(Self.loginTokenLifetime)])
+        guard let (user, token) = try issueLoginToken(email: email, returnTo: returnTo) else { return response }
         let link = context.configuration.publicURL.link("/auth/callback?token=" + token)
         let mailer = self.mailer
         let logger = context.logger
@@ -78,6 +67,27 @@ public struct AuthRoutes: RequestHandler {
             }
         }
         return response
+    }
+
+    /// A new one-time token for a known address under its rate limit, or nil
+    /// (unknown address, or limit reached: the answer stays the same).
+    private func issueLoginToken(email: String, returnTo: String) throws -> (user: String, token: String)? {
+        try context.database.transaction { connection in
+            try connection.query(SessionQueries.lockAddressForLogin.sql, [email])
+            let candidate = try connection.query(SessionQueries.loginCandidate.sql, [email])
+            guard let user = candidate.string(0, 0) else {
+                context.logger.info("login requested for unknown address")
+                return nil
+            }
+            guard (candidate.int(0, 1) ?? 0) < Self.loginLinksPerWindow else {
+                context.logger.warning("login link rate limit reached", metadata: ["user": "\(user)"])
+                return nil
+            }
+            let token = SessionToken.generate()
+            try connection.query(
+                SessionQueries.createLoginToken.sql, [token, user, email, returnTo, String(Self.loginTokenLifetime)])
+            return (user, token)
+        }
     }
 
     private func callback(_ request: Request) throws -> Response {

@@ -16,6 +16,13 @@ public enum SessionQueries {
     public static let deleteSession = SQLStatement(
         "session_delete", #"DELETE FROM sessions WHERE "tokenHash" = sha256(convert_to($1, 'UTF8'))"#)
 
+    /// Serialises the login requests for one address (case-insensitive) until
+    /// COMMIT, so simultaneous requests cannot all read a count under the
+    /// limit and all insert. Transaction-scoped: safe behind PgBouncer. $1 address.
+    public static let lockAddressForLogin = SQLStatement(
+        "login_lock_address",
+        "SELECT pg_advisory_xact_lock(7303, hashtext(lower($1::text)))")
+
     /// $1 address. Columns: user id or NULL, recent tokens for that address (rate limit).
     public static let loginCandidate = SQLStatement(
         "login_candidate",
