@@ -70,7 +70,9 @@ public struct Recovery {
     }
 
     public func retryUnsentEmails() throws -> (sent: Int, failed: Int) {
-        let rows = try connection.query(GenerationQueries.unsentEmails.sql, [String(Self.maxMailAttempts)])
+        _ = try notifier.settleLedger()
+        let rows = try connection.query(
+            GenerationQueries.unsentEmails.sql, [String(Self.maxMailAttempts), String(notifier.unconfirmedRetrySeconds)])
         var sent = 0
         var failed = 0
         for row in 0..<rows.rowCount {

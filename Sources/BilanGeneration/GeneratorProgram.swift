@@ -94,7 +94,10 @@ public struct GeneratorProgram {
         let gemini = GeminiClient(configuration: configuration, policy: policy, logger: logger)
         let queue = BilanQueue(connection: connection)
         let mailer = Mailer(configuration: configuration, transport: MailTransports.make(configuration), templates: templates)
-        let notifier = BilanNotifier(connection: connection, mailer: mailer, publicURL: configuration.publicURL, logger: logger)
+        let notifier = BilanNotifier(
+            connection: connection, mailer: mailer, publicURL: configuration.publicURL,
+            ledger: SentMailLedger(runtimeDirectory: configuration.runtimeDirectory),
+            unconfirmedRetrySeconds: configuration.mailUnconfirmedRetrySeconds, logger: logger)
         let runner = PassRunner(
             connection: connection, gemini: gemini, prompts: PromptBuilder(templates: templates), logger: logger,
             maxAttempts: configuration.maxAttempts, requeueBaseSeconds: configuration.requeueBaseSeconds)

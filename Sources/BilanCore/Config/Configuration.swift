@@ -17,6 +17,10 @@ public struct Configuration: Sendable {
     public var geminiRetryBaseSeconds: Double
     /// First wait before a bilan whose run failed transiently runs again.
     public var requeueBaseSeconds: Double
+    /// How long a notification whose sending was started but never confirmed
+    /// (the generator died mid-send) counts as "maybe sent" before recovery
+    /// sends it again: longer than any transport timeout.
+    public var mailUnconfirmedRetrySeconds: Int
     public var mailTransport: MailTransportKind
     public var smtpURL: String?
     public var smtpSecurity: SMTPSecurity
@@ -73,6 +77,8 @@ public struct Configuration: Sendable {
             geminiMaxTries: try reader.integer("GEMINI_MAX_TRIES", default: 4, range: 1...10),
             geminiRetryBaseSeconds: Double(try reader.integer("GEMINI_RETRY_BASE_MS", default: 1000, range: 0...60000)) / 1000,
             requeueBaseSeconds: Double(try reader.integer("REQUEUE_BASE_SECONDS", default: 60, range: 0...3600)),
+            mailUnconfirmedRetrySeconds: try reader.integer(
+                "MAIL_UNCONFIRMED_RETRY_SECONDS", default: 900, range: 0...86400),
             mailTransport: transport,
             smtpURL: try reader.smtpURL(),
             smtpSecurity: try reader.smtpSecurity(),

@@ -78,27 +78,40 @@ public enum GenerationQueries {
          WHERE "id" = $1::uuid AND "status" = 'PENDING'
         """)
 
-    /// The notification, if still owed. $1 id. Columns: recipient, report, attempts so far.
+    /// The notification, if still owed and not being sent: a claim left by a
+    /// generator that died mid-send may have gone out, so it is only taken
+    /// over once it is older than $2 seconds. $1 id.
+    /// Columns: recipient, report, attempts so far.
     public static let claimEmail = SQLStatement(
         "gen_claim_email",
         """
         UPDATE "orientation_bilans"
            SET "emailClaimedAt" = now(), "emailAttempts" = "emailAttempts" + 1
          WHERE "id" = $1::uuid AND "status" = 'COMPLETED' AND "emailSentAt" IS NULL
+           AND ("emailClaimedAt" IS NULL
+                OR "emailClaimedAt" < now() - make_interval(secs => $2::double precision))
         RETURNING orientation_user_email("userId"), "resultat", "emailAttempts"
         """)
+
+    /// The transport refused the message: it did not leave, recovery may retry at once. $1 id.
+    public static let releaseEmailClaim = SQLStatement(
+        "gen_release_email_claim",
+        #"UPDATE "orientation_bilans" SET "emailClaimedAt" = NULL WHERE "id" = $1::uuid AND "emailSentAt" IS NULL"#)
 
     /// $1 id.
     public static let markEmailSent = SQLStatement(
         "gen_mark_email_sent",
-        #"UPDATE "orientation_bilans" SET "emailSentAt" = now() WHERE "id" = $1::uuid"#)
+        #"UPDATE "orientation_bilans" SET "emailSentAt" = now() WHERE "id" = $1::uuid AND "emailSentAt" IS NULL"#)
 
-    /// Completed bilans whose notification is still owed (recovery). $1 max mail attempts. Column: id.
+    /// Completed bilans whose notification is still owed and not being sent
+    /// (recovery). $1 max mail attempts, $2 as in `claimEmail`. Column: id.
     public static let unsentEmails = SQLStatement(
         "gen_unsent_emails",
         """
         SELECT "id" FROM "orientation_bilans"
          WHERE "status" = 'COMPLETED' AND "emailSentAt" IS NULL AND "emailAttempts" < $1::int
+           AND ("emailClaimedAt" IS NULL
+                OR "emailClaimedAt" < now() - make_interval(secs => $2::double precision))
          ORDER BY "completedAt" LIMIT 100
         """)
 
@@ -125,7 +138,7 @@ public enum GenerationQueries {
     public static let adminResend = SQLStatement(
         "gen_admin_resend",
         """
-        UPDATE "orientation_bilans" SET "emailSentAt" = NULL, "emailAttempts" = 0
+        UPDATE "orientation_bilans" SET "emailSentAt" = NULL, "emailClaimedAt" = NULL, "emailAttempts" = 0
          WHERE "id" = $1::uuid AND "status" = 'COMPLETED'
         RETURNING "id"
         """)
