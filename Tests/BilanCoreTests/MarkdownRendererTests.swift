@@ -25,6 +25,8 @@ struct MarkdownRendererTests {
         "Un <a href=\"javascript:x\">lien</a> caché",
         "![img](https://evil/x.png)",
         "![img](javascript:alert(1))",
+        "![a ![b](/c)](/d)",  // nested images: once a double free (fuzz/crashes-fixed/markdown)
+        "![a ![b ![c <img src=x>](/e)](/c)](/d) [ok](javascript:x)",
         "<javascript:alert(1)>",
         "<JAVASCRIPT:alert(1)>",
         "<iframe src=\"https://evil\"></iframe>",

@@ -67,7 +67,9 @@ public enum MarkdownRenderer {
             }
         }
         for node in toReplace { replaceWithText(node) }
-        for node in toRemove {
+        // Innermost first: an image's description may hold another image,
+        // which freeing the outer one frees too (`![a ![b](/c)](/d)`).
+        for node in toRemove.reversed() {
             cmark_node_unlink(node)
             cmark_node_free(node)
         }
