@@ -50,7 +50,10 @@ build: deps
 run: deps-run build
 	PORT=$(PORT) $(PYTHON) scripts/run.py
 
-test: deps-test build unit-test e2e-test e2e-cgi-test browser-test
+# Everything, in order of cost: unit tests and the fuzzers first, then the
+# end-to-end suites (FastCGI and CGI mode), the browser, the reliability and
+# the deployment suites. `make soak` and `make bench` are separate (long).
+test: deps-test build unit-test fuzz-smoke e2e-test e2e-cgi-test browser-test reliability-test deploy-test
 
 unit-test: deps
 	$(SWIFT) test
@@ -123,7 +126,6 @@ soak: deps-test build
 	$(call apt_install,wrk)
 	BILAN_BIN=$(RELEASE_BIN) $(PYTHON) -B -m pytest -p no:cacheprovider -q -s -m soak tests/reliability
 
-test: reliability-test
 
 # Deployment suite (tests/deploy, issue 7): `make install` into a scratch
 # DESTDIR and the layout it makes, `systemd-analyze verify` of the installed
