@@ -55,7 +55,7 @@ struct ShowCommand: ParsableCommand {
             let labels = [
                 "id", "email", "status", "progressStep", "attempts", "createdAt", "updatedAt", "completedAt",
                 "emailSentAt", "lockedBy", "errorMessage", "failureDetail", "analyse", "questionnaire",
-                "reportLength", "nextAttemptAt",
+                "reportLength", "nextAttemptAt", "emailClaimedAt", "emailAttempts",
             ]
             var members: [(String, JSONValue)] = []
             var lines: [String] = []

@@ -42,7 +42,7 @@ public enum AdminQueries {
         SELECT b."id", orientation_user_email(b."userId"), b."status", b."progressStep", b."attempts",
                b."createdAt"::text, b."updatedAt"::text, b."completedAt"::text, b."emailSentAt"::text,
                b."lockedBy", b."errorMessage", b."failureDetail", b."analyse"::text, b."questionnaire"::text,
-               length(b."resultat"), b."nextAttemptAt"::text
+               length(b."resultat"), b."nextAttemptAt"::text, b."emailClaimedAt"::text, b."emailAttempts"
           FROM "orientation_bilans" b WHERE b."id" = $1::uuid
         """)
 }
