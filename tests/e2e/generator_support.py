@@ -20,7 +20,7 @@ import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
-from support import REPO, Client, Users, wait_for  # noqa: F401  (wait_for re-exported)
+from support import REPO, Client, Users, stop_stack, wait_for  # noqa: F401  (wait_for re-exported)
 
 SAMPLES_DIR = Path(os.environ.get("BILAN_SAMPLES", "/work/shared/samples"))  # the questionnaires of shared/samples
 SAMPLE_NAMES = sorted(path.stem for path in SAMPLES_DIR.glob("*.json"))
@@ -173,6 +173,15 @@ def kill_generators(stack):
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+def stop_stack_when_idle(stack):
+    """Teardown: lets the stack's generators finish (30 s), kills any left, stops the stack."""
+    try:
+        wait_generators_idle(stack, timeout=30)
+    except TimeoutError:
+        kill_generators(stack)
+    stop_stack(stack)
 
 
 def generator_pid_for(bilan_id: str) -> int | None:

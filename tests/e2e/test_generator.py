@@ -22,11 +22,11 @@ import pytest
 from generator_support import (CHECKPOINT_KEYS, FAST_ENV, PASS_KIND, REPORT_HEADINGS, SAMPLE_NAMES,
                                assert_nothing_pending, bilan_messages, bilan_row, check_ready_mail,
                                check_safe_html, create_bilan, envelope_of, gemini_requests, gemini_stats,
-                               generator_pid_for, kill_generators, kinds, log_excerpt, log_lines, mail_files,
+                               generator_pid_for, kinds, log_excerpt, log_lines, mail_files, stop_stack_when_idle,
                                new_client, pending_ids, raw_mails_to, recover, reset_gemini, set_default_fault,
                                set_faults, status_of, wait_for, wait_generators_idle, wait_settled,
                                wait_spawned_runs_done)
-from support import start_stack, stop_stack
+from support import start_stack
 
 MESSAGES = bilan_messages()
 
@@ -36,11 +36,7 @@ MESSAGES = bilan_messages()
 def smtp_stack():
     stack = start_stack(mail="smtp", env=dict(FAST_ENV))
     yield stack
-    try:
-        wait_generators_idle(stack, timeout=30)
-    except TimeoutError:
-        kill_generators(stack)
-    stop_stack(stack)
+    stop_stack_when_idle(stack)
 
 
 @pytest.fixture(scope="module")
@@ -48,11 +44,7 @@ def slots_stack():
     # A re-queued bilan waits 1 s, then 2 s… here (REQUEUE_BASE_SECONDS=1).
     stack = start_stack(mail="file", env=dict(FAST_ENV, MAX_GENERATORS="2", REQUEUE_BASE_SECONDS="1"))
     yield stack
-    try:
-        wait_generators_idle(stack, timeout=30)
-    except TimeoutError:
-        kill_generators(stack)
-    stop_stack(stack)
+    stop_stack_when_idle(stack)
 
 
 @pytest.fixture

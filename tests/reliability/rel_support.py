@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -27,6 +26,8 @@ sys.path.insert(0, str(REPO / "scripts"))
 from support import (JSON_TYPE, QUESTIONNAIRE, SESSION_COOKIE, Client, Users, fresh_address,  # noqa: E402,F401
                      psql_url, start_stack, stop_stack, wait_for)
 from devstack import Stack  # noqa: E402,F401
+from generator_support import (generator_pids, kill_generators, stop_stack_when_idle,  # noqa: E402,F401
+                               wait_generators_idle)
 
 # The tables whose content the bad-input corpus must leave untouched, with
 # the column(s) that order their rows.
@@ -208,34 +209,6 @@ def all_cmdlines() -> dict[int, bytes]:
             except OSError:
                 pass
     return found
-
-
-def generator_pids(stack) -> list[int]:
-    """Live bilan-generator processes of this stack (by GENERATOR_LOG in their environment)."""
-    marker = f"GENERATOR_LOG={stack.generator_log}".encode()
-    pids = []
-    for pid, cmdline in all_cmdlines().items():
-        argv = cmdline.split(b"\0")
-        if not argv or not argv[0].endswith(b"bilan-generator"):
-            continue
-        try:
-            if marker in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"):
-                pids.append(pid)
-        except OSError:
-            pass
-    return pids
-
-
-def kill_generators(stack):
-    for pid in generator_pids(stack):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-
-def wait_generators_idle(stack, timeout: float = 60):
-    wait_for(lambda: not generator_pids(stack), timeout, "the stack's generators to exit", interval=0.1)
 
 
 def recover(stack, timeout: float = 300) -> subprocess.CompletedProcess:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from rel_support import (SESSION_COOKIE, Client, Stack, Users, all_cmdlines, kill_generators, record, stop_stack,
+from rel_support import (SESSION_COOKIE, Client, Stack, Users, all_cmdlines, record, stop_stack_when_idle,
                          wait_generators_idle)
 from support import assert_error, assert_json, bin_dir, mails_to, text_of, wait_for_mail
 
@@ -63,11 +63,7 @@ def stack():
         raise
     stack.answers_seen = []  # every HTTP answer of the module, for the leak check
     yield stack
-    try:
-        wait_generators_idle(stack, timeout=30)
-    except TimeoutError:
-        kill_generators(stack)
-    stop_stack(stack)
+    stop_stack_when_idle(stack)
 
 
 def keep(stack, response):

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from rel_support import (REPO, Client, Users, alive, bulk_subscribers, kill_generators, log_tail, record,
-                         recover, start_stack, stop_stack, wait_for, wait_generators_idle)
+from rel_support import (REPO, Client, Users, alive, bulk_subscribers, log_tail, record,
+                         recover, start_stack, stop_stack_when_idle, wait_for, wait_generators_idle)
 from support import assert_error, assert_json, bin_dir, mails_to
 
 FAST_ENV = {
@@ -77,11 +77,7 @@ def fault_stack():
     stack.wrapper = wrapper
     stack.extra = extra
     yield stack
-    try:
-        wait_generators_idle(stack, timeout=30)
-    except TimeoutError:
-        kill_generators(stack)
-    stop_stack(stack)
+    stop_stack_when_idle(stack)
     shutil.rmtree(extra, ignore_errors=True)
 
 
