@@ -1334,9 +1334,12 @@ class Handler(BaseHTTPRequestHandler):
                 f"fault={fault.spec if fault else '-'} status={reply.status} "
                 f"finish={reply.finish_reason or '-'}")
             time.sleep(self.delay_seconds(fault))
-            self.send_reply(reply)
         finally:
+            # Before the reply leaves: a client that has its answer may send its
+            # next call at once, before this thread runs again, and a call
+            # counted twice would look like one generator too many.
             self.state.leave()
+        self.send_reply(reply)
 
     def decide(self, model, raw, key_present):
         """(request or None, fault or None, reply). A call that is refused
