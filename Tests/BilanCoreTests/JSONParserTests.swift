@@ -138,5 +138,8 @@ struct JSONParserTests {
         #expect(!text.contains("<"))
         #expect(JSONValue.string("\u{1}").serialized == #""\u0001""#)
         #expect(JSONValue.string("\u{2028}").serialized == #""\u2028""#)
+        // U+2027 shares two UTF-8 bytes with U+2028 and stays as it is.
+        #expect(JSONValue.string("a\u{1F}\u{2029}é\u{2027}").serialized == "\"a\\u001f\\u2029é\u{2027}\"")
+        #expect(JSONValue.string("\u{1}").serializedBytes == Array(#""\u0001""#.utf8))
     }
 }

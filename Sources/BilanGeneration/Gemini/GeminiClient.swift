@@ -113,7 +113,7 @@ public struct GeminiClient: GeminiGenerating {
             let curl = try CurlEasy()
             try curl.set(CURLOPT_URL, endpoint)
             try curl.set(CURLOPT_HTTPHEADER, list: ["Content-Type: application/json", "x-goog-api-key: \(apiKey)"])
-            try curl.postBody(Array(request.body.serialized.utf8))
+            try curl.postBody(request.body.serializedBytes)
             try curl.set(CURLOPT_CONNECTTIMEOUT, 10)
             try curl.set(CURLOPT_TIMEOUT, timeoutSeconds)
             body = try curl.perform()

@@ -16,7 +16,7 @@ public struct Response {
 
     /// A JSON answer with the headers every API response carries (SPEC §3).
     public static func json(_ status: Int, _ value: JSONValue, headers: [(String, String)] = []) -> Response {
-        Response(status: status, headers: jsonHeaders + headers, body: Array(value.serialized.utf8))
+        Response(status: status, headers: jsonHeaders + headers, body: value.serializedBytes)
     }
 
     static let jsonHeaders = [
