@@ -136,3 +136,6 @@ soak: deps-test build
 deploy-test: deps-test build
 	$(call apt_install,systemd)
 	BILAN_DEPLOY_NO_BUILD=1 $(PYTHON) -B -m pytest -p no:cacheprovider -q tests/deploy
+
+# Performance harness (bench/, docs/PERFORMANCE.md): `make bench`, ~25 min.
+include bench/bench.mk

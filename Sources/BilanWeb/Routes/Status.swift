@@ -34,7 +34,7 @@ public struct StatusRoutes: RequestHandler {
         guard row.string(0, 0) != nil else { throw HTTPError.unauthenticated }
         guard row.string(0, 1) != nil, let snapshot = BilanSnapshot(row: row, offset: 1) else { throw HTTPError.notFound }
 
-        let body = Array(snapshot.json.serialized.utf8)
+        let body = snapshot.json.serializedBytes
         let etag = ETag.of(body)
         var headers = [("ETag", etag)]
         if snapshot.status == .pending { headers.append(("Retry-After", "5")) }

@@ -5,6 +5,13 @@ public enum BilanQueries {
     /// round trip for the status route, polled every 5 s by every waiting page.
     /// $1 session token (may be NULL), $2 bilan id (NULL when malformed).
     /// Columns: uid, id, status, progressStep, createdAt, updatedAt, completedAt, resultat, errorMessage.
+    ///
+    /// The function sits in FROM (a scalar function there yields exactly one
+    /// row, NULL when not logged in): as a `(SELECT f($1) AS uid)` sub-select
+    /// the planner pulled it up and ran `orientation_session_user` at least twice
+    /// per request (join filter and output column), and a SQL function with a FROM
+    /// clause is never inlined, so each call re-plans its body. Measured in
+    /// docs/PERFORMANCE.md (PostgreSQL CPU per status request).
     public static let lookupForSession = SQLStatement(
         "bilan_lookup_for_session",
         """
@@ -13,7 +20,7 @@ public enum BilanQueries {
                (extract(epoch FROM b."updatedAt") * 1000)::bigint,
                (extract(epoch FROM b."completedAt") * 1000)::bigint,
                b."resultat", b."errorMessage"
-          FROM (SELECT orientation_session_user($1) AS uid) u
+          FROM orientation_session_user($1) AS u(uid)
           LEFT JOIN "orientation_bilans" b ON b."id" = $2::uuid AND b."userId" = u.uid
         """)
 

@@ -1,0 +1,54 @@
+"""PostgreSQL alone: transactions/s of the status statement's shapes with pgbench, one client,
+unprepared (`-M extended`, what PQexecParams does) and prepared (`-M prepared`), same run.
+Usage: /usr/bin/python3 bench/query_shapes.py [seconds per measurement, default 5]
+(docs/PERFORMANCE.md, "Tuning"). Starts its own throwaway stack through scripts/devstack.py."""
+import re, shutil, sys, os, time, subprocess, tempfile
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+from devstack import Stack, PG_BIN
+from pathlib import Path
+root = Path(tempfile.mkdtemp(prefix="pgexp-")); os.chmod(root, 0o755)
+s = Stack(root, workers=1, bin_dir=Path(os.environ.get("BILAN_BIN", Path(__file__).resolve().parent.parent / ".build" / "release")))
+s.start()
+try:
+    tok = s.subscriber("x@example.org")
+    uid = s.psql("SELECT id FROM users")
+    bid = s.psql("""INSERT INTO "orientation_bilans" ("userId","questionnaire","progressStep") VALUES (:'v1'::uuid,'{}',1) RETURNING id""", uid)
+    s.psql("""
+CREATE OR REPLACE FUNCTION bench_lookup(token text, bid uuid) RETURNS TABLE (uid uuid, id uuid, status text, step int, c bigint, u bigint, d bigint, r text, e text)
+LANGUAGE plpgsql STABLE AS $f$
+BEGIN
+  RETURN QUERY SELECT x.uid, b."id", b."status"::text, b."progressStep"::int,
+               (extract(epoch FROM b."createdAt") * 1000)::bigint,
+               (extract(epoch FROM b."updatedAt") * 1000)::bigint,
+               (extract(epoch FROM b."completedAt") * 1000)::bigint,
+               b."resultat", b."errorMessage"
+          FROM (SELECT orientation_session_user(token) AS uid) x
+          LEFT JOIN "orientation_bilans" b ON b."id" = bid AND b."userId" = x.uid;
+END $f$;
+""")
+    cols = '''b."id", b."status", b."progressStep",
+               (extract(epoch FROM b."createdAt") * 1000)::bigint,
+               (extract(epoch FROM b."updatedAt") * 1000)::bigint,
+               (extract(epoch FROM b."completedAt") * 1000)::bigint,
+               b."resultat", b."errorMessage"'''
+    scripts = {
+      "sub-select (before)": f'''SELECT u.uid, {cols} FROM (SELECT orientation_session_user(:tok) AS uid) u LEFT JOIN "orientation_bilans" b ON b."id" = :bid::uuid AND b."userId" = u.uid;''',
+      "offset 0": f'''SELECT u.uid, {cols} FROM (SELECT orientation_session_user(:tok) AS uid OFFSET 0) u LEFT JOIN "orientation_bilans" b ON b."id" = :bid::uuid AND b."userId" = u.uid;''',
+      "function in FROM (now)": f'''SELECT u.uid, {cols} FROM orientation_session_user(:tok) AS u(uid) LEFT JOIN "orientation_bilans" b ON b."id" = :bid::uuid AND b."userId" = u.uid;''',
+      "cte materialized": f'''WITH u AS MATERIALIZED (SELECT orientation_session_user(:tok) AS uid) SELECT u.uid, {cols} FROM u LEFT JOIN "orientation_bilans" b ON b."id" = :bid::uuid AND b."userId" = u.uid;''',
+      "user only": "SELECT orientation_session_user(:tok);",
+      "plpgsql wrapper": "SELECT * FROM bench_lookup(:tok, :bid::uuid);",
+    }
+    env = dict(os.environ, PGHOST=str(s.pg_socket_dir), PGUSER="postgres", PGDATABASE="bilan")
+    for name, sql in scripts.items():
+        f = root / "q.sql"; f.write_text(sql + "\n")
+        # pgbench: variables substitute as parameters in extended/prepared mode
+        res = {}
+        for mode in ("extended", "prepared"):
+            r = subprocess.run([str(PG_BIN/"pgbench"), "-n", "-M", mode, "-c", "1", "-T", sys.argv[1] if len(sys.argv) > 1 else "5", "-f", str(f), "-D", f"tok={tok}", "-D", f"bid={bid}"], env=env, capture_output=True, text=True)
+            m = re.search(r"tps = ([\d.]+)", r.stdout)
+            res[mode] = m.group(1) if m else r.stdout[-300:] + r.stderr[-300:]
+        print(f"{name:24s} {res}", flush=True)
+finally:
+    s.stop()
+    shutil.rmtree(root, ignore_errors=True)
