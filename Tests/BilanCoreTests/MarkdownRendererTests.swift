@@ -135,6 +135,16 @@ struct MarkdownRendererTests {
         #expect(output.contains("<td>CPGE MPSI</td>"))
     }
 
+    /// The JSON's `sections` and the page's table of contents must agree
+    /// whatever the line endings of the model's answer.
+    @Test(arguments: ["\n", "\r\n", "\r"])
+    func sectionListMatchesTheRenderedHeadings(newline: String) {
+        let markdown = ["# Titre", "", "## Un", "texte", "```", "## pas un titre", "```", "## Deux"]
+            .joined(separator: newline)
+        #expect(MarkdownSections.headings(markdown) == ["Un", "Deux"])
+        #expect(MarkdownRenderer.render(markdown).sections.map(\.title) == ["Un", "Deux"])
+    }
+
     @Test func headingsBecomeSections() {
         let markdown = """
             # Bilan d'orientation de Léa

@@ -4,7 +4,8 @@ public enum MarkdownSections {
     public static func headings(_ markdown: String) -> [String] {
         var result: [String] = []
         var inFence = false
-        for line in markdown.split(separator: "\n", omittingEmptySubsequences: false) {
+        // `isNewline`: "\r\n" is one Character in Swift, and cmark ends lines at \r, \n and \r\n alike.
+        for line in markdown.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             let trimmed = line.trimmingSpaces()
             if trimmed.hasPrefix("```") || trimmed.hasPrefix("~~~") { inFence.toggle() }
             guard !inFence, trimmed.hasPrefix("## ") else { continue }
