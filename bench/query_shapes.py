@@ -26,6 +26,26 @@ BEGIN
           LEFT JOIN "orientation_bilans" b ON b."id" = bid AND b."userId" = x.uid;
 END $f$;
 """)
+    # The same, with the session lookup itself in PL/pgSQL (its plan cached per connection).
+    s.psql("""
+CREATE OR REPLACE FUNCTION bench_session_user(token text) RETURNS uuid
+LANGUAGE plpgsql STABLE AS $f$
+BEGIN
+  RETURN (SELECT s."userId" FROM sessions s
+           WHERE s."tokenHash" = sha256(convert_to(token, 'UTF8')) AND s."expiresAt" > now());
+END $f$;
+CREATE OR REPLACE FUNCTION bench_lookup2(token text, bid uuid) RETURNS TABLE (uid uuid, id uuid, status text, step int, c bigint, u bigint, d bigint, r text, e text)
+LANGUAGE plpgsql STABLE AS $f$
+DECLARE who uuid := bench_session_user(token);
+BEGIN
+  RETURN QUERY SELECT who, b."id", b."status"::text, b."progressStep"::int,
+               (extract(epoch FROM b."createdAt") * 1000)::bigint,
+               (extract(epoch FROM b."updatedAt") * 1000)::bigint,
+               (extract(epoch FROM b."completedAt") * 1000)::bigint,
+               b."resultat", b."errorMessage"
+          FROM (SELECT 1) one LEFT JOIN "orientation_bilans" b ON b."id" = bid AND b."userId" = who;
+END $f$;
+""")
     cols = '''b."id", b."status", b."progressStep",
                (extract(epoch FROM b."createdAt") * 1000)::bigint,
                (extract(epoch FROM b."updatedAt") * 1000)::bigint,
@@ -38,6 +58,8 @@ END $f$;
       "cte materialized": f'''WITH u AS MATERIALIZED (SELECT orientation_session_user(:tok) AS uid) SELECT u.uid, {cols} FROM u LEFT JOIN "orientation_bilans" b ON b."id" = :bid::uuid AND b."userId" = u.uid;''',
       "user only": "SELECT orientation_session_user(:tok);",
       "plpgsql wrapper": "SELECT * FROM bench_lookup(:tok, :bid::uuid);",
+      "plpgsql session fn": "SELECT bench_session_user(:tok);",
+      "plpgsql wrapper+fn": "SELECT * FROM bench_lookup2(:tok, :bid::uuid);",
     }
     env = dict(os.environ, PGHOST=str(s.pg_socket_dir), PGUSER="postgres", PGDATABASE="bilan")
     for name, sql in scripts.items():

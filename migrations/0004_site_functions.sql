@@ -8,12 +8,17 @@ SELECT pg_advisory_xact_lock(7301, 0);
 DO $$
 BEGIN
     -- NULL = not logged in. Tokens are looked up by SHA-256, never stored in clear.
+    -- PL/pgSQL, not SQL: every handler request calls it, and PL/pgSQL keeps the
+    -- plan of its query per connection, where a SQL function with a FROM is
+    -- never inlined and re-plans its body on each call (docs/PERFORMANCE.md).
     IF to_regprocedure('orientation_session_user(text)') IS NULL THEN
         CREATE FUNCTION orientation_session_user(token text) RETURNS uuid
-        LANGUAGE sql STABLE AS $f$
-            SELECT s."userId" FROM sessions s
-             WHERE s."tokenHash" = sha256(convert_to(token, 'UTF8'))
-               AND s."expiresAt" > now()
+        LANGUAGE plpgsql STABLE AS $f$
+        BEGIN
+            RETURN (SELECT s."userId" FROM sessions s
+                     WHERE s."tokenHash" = sha256(convert_to(token, 'UTF8'))
+                       AND s."expiresAt" > now());
+        END
         $f$;
     END IF;
 

@@ -3,26 +3,13 @@
 public enum BilanQueries {
     /// Session user and, when the id is well formed and theirs, the bilan: one
     /// round trip for the status route, polled every 5 s by every waiting page.
+    /// The work is in the PL/pgSQL function of migrations/0005, whose query
+    /// plan PostgreSQL keeps per connection; this statement itself is trivial
+    /// to plan, so the route needs no named prepared statement.
     /// $1 session token (may be NULL), $2 bilan id (NULL when malformed).
     /// Columns: uid, id, status, progressStep, createdAt, updatedAt, completedAt, resultat, errorMessage.
-    ///
-    /// The function sits in FROM (a scalar function there yields exactly one
-    /// row, NULL when not logged in): as a `(SELECT f($1) AS uid)` sub-select
-    /// the planner pulled it up and ran `orientation_session_user` at least twice
-    /// per request (join filter and output column), and a SQL function with a FROM
-    /// clause is never inlined, so each call re-plans its body. Measured in
-    /// docs/PERFORMANCE.md (PostgreSQL CPU per status request).
     public static let lookupForSession = SQLStatement(
-        "bilan_lookup_for_session",
-        """
-        SELECT u.uid, b."id", b."status", b."progressStep",
-               (extract(epoch FROM b."createdAt") * 1000)::bigint,
-               (extract(epoch FROM b."updatedAt") * 1000)::bigint,
-               (extract(epoch FROM b."completedAt") * 1000)::bigint,
-               b."resultat", b."errorMessage"
-          FROM orientation_session_user($1) AS u(uid)
-          LEFT JOIN "orientation_bilans" b ON b."id" = $2::uuid AND b."userId" = u.uid
-        """)
+        "bilan_lookup_for_session", "SELECT * FROM orientation_bilan_for_session($1, $2::uuid)")
 
     /// A user's bilans, newest first (history). $1 user id.
     /// Columns: id, status, progressStep, createdAt, updatedAt, completedAt.
