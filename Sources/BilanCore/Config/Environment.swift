@@ -27,13 +27,23 @@ public struct Environment: Sendable {
         return Environment(merged)
     }
 
-    public static func processEnvironment() -> [String: String] {
+    public static func processEnvironment() -> [String: String] { variables(environ) }
+
+    /// `NAME=value` strings, as in `environ` or a FastCGI request's
+    /// parameters, split at the first `=`; the first of a repeated name wins,
+    /// as with getenv(3). Works on the bytes: this runs for every request.
+    public static func variables(_ list: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> [String: String] {
         var result: [String: String] = [:]
-        var cursor = environ
+        result.reserveCapacity(40)
+        guard var cursor = list else { return result }
         while let entry = cursor.pointee {
-            let pair = String(cString: entry)
-            if let equals = pair.firstIndex(of: "=") {
-                result[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+            let bytes = UnsafeBufferPointer(
+                start: UnsafeRawPointer(entry).assumingMemoryBound(to: UInt8.self), count: strlen(entry))
+            if let equals = bytes.firstIndex(of: UInt8(ascii: "=")) {
+                let name = String(decoding: UnsafeBufferPointer(rebasing: bytes[..<equals]), as: UTF8.self)
+                if result[name] == nil {
+                    result[name] = String(decoding: UnsafeBufferPointer(rebasing: bytes[(equals + 1)...]), as: UTF8.self)
+                }
             }
             cursor += 1
         }
@@ -64,10 +74,13 @@ public struct Environment: Sendable {
 
 extension StringProtocol {
     /// The string without leading and trailing spaces, tabs and carriage returns.
+    /// On the UTF-8 bytes (the four are ASCII), as it runs on every request's cookies.
     public func trimmingSpaces() -> String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }
-        guard let start = firstIndex(where: { !isSpace($0) }) else { return "" }
-        let end = lastIndex(where: { !isSpace($0) })!
-        return String(self[start...end])
+        let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A }
+        let text = Substring(self)
+        guard let start = text.utf8.firstIndex(where: { !isSpace($0) }) else { return "" }
+        // The last non-space byte ends its character: the index after it is a boundary.
+        let end = text.utf8.index(after: text.utf8.lastIndex(where: { !isSpace($0) })!)
+        return String(text[start..<end])
     }
 }

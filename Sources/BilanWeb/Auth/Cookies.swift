@@ -4,21 +4,40 @@ public enum Cookies {
     public static func parse(_ header: String?) -> [(String, String)] {
         guard let header else { return [] }
         var result: [(String, String)] = []
-        for piece in header.split(separator: ";") {
-            guard let equals = piece.firstIndex(of: "=") else { continue }
-            let name = piece[..<equals].trimmingSpaces()
-            var value = piece[piece.index(after: equals)...].trimmingSpaces()
-            if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") {
-                value = String(value.dropFirst().dropLast())
-            }
-            if !name.isEmpty { result.append((name, value)) }
+        forEachCookie(in: header) { name, value in
+            result.append((String(name), String(value)))
+            return true
         }
         return result
     }
 
-    /// The first value of cookie `name`.
+    /// The first value of cookie `name`. Read on every request: no array.
     public static func value(named name: String, in header: String?) -> String? {
-        parse(header).first { $0.0 == name }?.1
+        guard let header else { return nil }
+        var found: String?
+        forEachCookie(in: header) { candidate, value in
+            guard candidate == name else { return true }
+            found = String(value)
+            return false
+        }
+        return found
+    }
+
+    /// Calls `body` with each `name=value` pair (spaces trimmed, one pair of
+    /// double quotes removed, empty names skipped) until it returns false.
+    /// Splits on the UTF-8 bytes: `;` and `=` are ASCII, and Substring's
+    /// UTF-8 indices are its own indices, so no Character walking.
+    private static func forEachCookie(in header: String, _ body: (Substring, Substring) -> Bool) {
+        for piece in header[...].utf8.split(separator: UInt8(ascii: ";")) {
+            let pair = Substring(piece)
+            guard let equals = pair.utf8.firstIndex(of: UInt8(ascii: "=")) else { continue }
+            let name = pair[..<equals].trimmingSpaces()
+            var value = pair[pair.utf8.index(after: equals)...].trimmingSpaces()
+            if value.utf8.count >= 2, value.utf8.first == UInt8(ascii: "\""), value.utf8.last == UInt8(ascii: "\"") {
+                value = String(value.dropFirst().dropLast())
+            }
+            if !name.isEmpty, !body(name[...], value[...]) { return }
+        }
     }
 
     /// The session cookie: HttpOnly, SameSite=Lax, Path=/, Secure on https.

@@ -105,24 +105,17 @@ public struct FastCGIServer {
     }
 
     private func readFastCGIRequest(_ request: FCGX_Request) -> Request {
-        var params: [String: String] = [:]
-        if var cursor = request.envp {
-            while let entry = cursor.pointee {
-                // Copied now: libfcgi frees these strings at the next accept.
-                let pair = String(cString: entry)
-                if let equals = pair.firstIndex(of: "="), params[String(pair[..<equals])] == nil {
-                    params[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
-                }
-                cursor += 1
-            }
-        }
+        // Copied now: libfcgi frees these strings at the next accept.
+        let params = Environment.variables(request.envp)
         var body: [UInt8] = []
-        var chunk = [CChar](repeating: 0, count: 16384)
+        var chunk = [UInt8](repeating: 0, count: 16384)
         // FastCGI ends the body with an empty record: read to EOF, up to the limit + 1.
         while body.count <= Self.bodyLimit {
-            let count = FCGX_GetStr(&chunk, Int32(chunk.count), request.in)
+            let count = chunk.withUnsafeMutableBytes { buffer in
+                FCGX_GetStr(buffer.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(buffer.count), request.in)
+            }
             if count <= 0 { break }
-            body.append(contentsOf: chunk[0..<Int(count)].map { UInt8(bitPattern: $0) })
+            body.append(contentsOf: chunk[0..<Int(count)])
         }
         let tooLarge = body.count > Self.bodyLimit
         if tooLarge { body.removeLast(body.count - Self.bodyLimit) }
