@@ -38,7 +38,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO / "scripts"))
-from devstack import PG_BIN, Stack, free_port, wait_for  # noqa: E402
+from devstack import PG_BIN, SAMPLE_REPORT, Stack, free_port, wait_for  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
@@ -59,14 +59,6 @@ PHP_FPM = shutil.which("php-fpm8.2") or "/usr/sbin/php-fpm8.2"
 COOKIE = "bilan_session"
 
 QUESTIONNAIRE = json.loads((HERE / "questionnaire.json").read_text())
-
-REPORT = "# Bilan d'orientation\n\n" + "\n\n".join(
-    f"## {title}\n\n" + " ".join(["Un paragraphe **important** avec une [ressource](https://www.onisep.fr) "
-                                   "et du texte ordinaire pour donner du volume au rapport."] * 12)
-    + "\n\n- point un\n- point deux\n\n| a | b |\n|---|---|\n| 1 | 2 |"
-    for title in ["Synthèse de votre profil", "Vos points forts et vos axes de progrès",
-                  "Pistes d'études recommandées", "Conseils psychopédagogiques", "Réalité du terrain",
-                  "Stratégie Parcoursup", "Plan d'action", "Ressources utiles"])
 
 results: dict = {"figures": {}}
 
@@ -476,7 +468,7 @@ def figure_status(b: Bench):
     for name, value in bodies.items():
         assert value == reference, f"{name} answers differently: {value} vs {reference}"
     # COMPLETED and FAILED answers too, with every character the writers escape.
-    nasty = (REPORT + '\n\n## Titre <b>&"cité"\\ ##\n\ttab\u2028ligne\u2029fin \x01\x1f\x08\x0c\r \n'
+    nasty = (SAMPLE_REPORT + '\n\n## Titre <b>&"cité"\\ ##\n\ttab\u2028ligne\u2029fin \x01\x1f\x08\x0c\r \n'
              '```\n## pas un titre\n```\n  ##   Dernier   #\n')
     for state, step, report, message in (("COMPLETED", 3, nasty, None), ("FAILED", 2, None, 'Échec <b> & "x"\n\x02'),
                                          ("FAILED", 1, None, None)):
@@ -568,17 +560,7 @@ def figure_create(b: Bench):
     out = {}
     serial = [0]
     for users, total in zip((1, 4, 16), CREATES):
-        tag = secrets.token_hex(3)
-        people = [(f"create-{tag}-{n}@example.org", secrets.token_urlsafe(32)) for n in range(total)]
-        values = ",".join(f"('{e}', '{t}')" for e, t in people)
-        b.stack.psql(f"""
-            WITH input(email, token) AS (VALUES {values}),
-                 made AS (INSERT INTO users ("email") SELECT email FROM input RETURNING "id", "email"),
-                 paid AS (INSERT INTO payments ("userId", "plan", "status")
-                          SELECT "id", 'ANNUAL', 'SUCCEEDED' FROM made RETURNING "userId")
-            INSERT INTO sessions ("tokenHash", "userId", "expiresAt")
-            SELECT sha256(convert_to(i.token, 'UTF8')), m."id", now() + interval '1 day'
-              FROM input i JOIN made m ON m."email" = i.email;""")
+        people = b.stack.bulk_subscribers(total, "create")
         latencies: list[float] = []
         codes: dict[int, int] = {}
         lock = threading.Lock()
@@ -765,7 +747,7 @@ def figure_cgi(b: Bench, requests: int = 100):
 def figure_memory(b: Bench):
     """7a. RSS of every handler worker of the stack before and after HANDLER_REQUESTS requests."""
     uid, token, bilan = b.status_fixture
-    done_bilan = b.insert_bilan(uid, "COMPLETED", 3, REPORT)
+    done_bilan = b.insert_bilan(uid, "COMPLETED", 3, SAMPLE_REPORT)
     cookie = f"{COOKIE}={token}"
     routes = {
         "status": ("GET", f"/api/orientation/bilan/{done_bilan}", {"Cookie": cookie}, None),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import socket
@@ -31,6 +32,16 @@ HANDLERS = {
 }
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 PYTHON = "/usr/bin/python3"
+
+
+# A COMPLETED report of realistic size (8 sections, lists, a table) for load tests.
+SAMPLE_REPORT = "# Bilan d'orientation\n\n" + "\n\n".join(
+    f"## {title}\n\n" + " ".join(["Un paragraphe **important** avec une [ressource](https://www.onisep.fr) "
+                                   "et du texte ordinaire pour donner du volume au rapport."] * 12)
+    + "\n\n- point un\n- point deux\n\n| a | b |\n|---|---|\n| 1 | 2 |"
+    for title in ["Synthèse de votre profil", "Vos points forts et vos axes de progrès",
+                  "Pistes d'études recommandées", "Conseils psychopédagogiques", "Réalité du terrain",
+                  "Stratégie Parcoursup", "Plan d'action", "Ressources utiles"])
 
 
 def free_port() -> int:
@@ -422,6 +433,23 @@ class Stack:
         self.admin("user", "add", email)
         self.admin("payment", "add", email, "--plan", plan)
         return self.admin("session", email).stdout.strip()
+
+    def bulk_subscribers(self, count: int, prefix: str, plan: str = "ANNUAL") -> list[tuple[str, str]]:
+        """`count` paying users with open sessions in one statement (the admin CLI
+        would take a process per user); returns (address, session token) pairs."""
+        tag = secrets.token_hex(4)
+        people = [(f"{prefix}-{tag}-{n}@example.org", secrets.token_urlsafe(32)) for n in range(count)]
+        values = ",".join(f"('{email}', '{token}')" for email, token in people)  # our own ASCII literals only
+        assert plan in ("MONTHLY", "ANNUAL")
+        self.psql(f"""
+            WITH input(email, token) AS (VALUES {values}),
+                 made AS (INSERT INTO users ("email") SELECT email FROM input RETURNING "id", "email"),
+                 paid AS (INSERT INTO payments ("userId", "plan", "status")
+                          SELECT "id", '{plan}', 'SUCCEEDED' FROM made RETURNING "userId")
+            INSERT INTO sessions ("tokenHash", "userId", "expiresAt")
+            SELECT sha256(convert_to(i.token, 'UTF8')), m."id", now() + interval '1 day'
+              FROM input i JOIN made m ON m."email" = i.email;""")
+        return people
 
     def generator(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
         return subprocess.run([str(self.bin_dir / "bilan-generator"), *args], env=self.env,

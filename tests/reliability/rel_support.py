@@ -282,20 +282,5 @@ def record(test: str, **figures):
 
 # ---- many users at once ----------------------------------------------------------------------------
 def bulk_subscribers(stack, count: int, prefix: str, plan: str = "ANNUAL") -> list["Client"]:
-    """`count` logged-in subscribers with one SUCCEEDED payment each, made by
-    one SQL statement (what `bilan-admin user add / payment add / session`
-    do, without 3 × count process starts). Each Client has its own address."""
-    import secrets
-    import uuid as _uuid
-    tag = _uuid.uuid4().hex[:8]
-    people = [(f"{prefix}-{tag}-{n}@example.org", secrets.token_urlsafe(32)) for n in range(count)]
-    values = ",".join(f"('{email}', '{token}')" for email, token in people)  # our own ASCII literals only
-    stack.psql(f"""
-        WITH input(email, token) AS (VALUES {values}),
-             made AS (INSERT INTO users ("email") SELECT email FROM input RETURNING "id", "email"),
-             paid AS (INSERT INTO payments ("userId", "plan", "status")
-                      SELECT "id", '{plan}', 'SUCCEEDED' FROM made RETURNING "userId")
-        INSERT INTO sessions ("tokenHash", "userId", "expiresAt")
-        SELECT sha256(convert_to(i.token, 'UTF8')), m."id", now() + interval '1 day'
-          FROM input i JOIN made m ON m."email" = i.email;""")
-    return [Client(stack, token, email) for email, token in people]
+    """Logged-in paying users, made in one statement (devstack's bulk_subscribers)."""
+    return [Client(stack, token, email) for email, token in stack.bulk_subscribers(count, prefix, plan)]

@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from devstack import SAMPLE_REPORT
 from rel_support import (SESSION_COOKIE, Users, alive, bulk_subscribers, kill_generators, log_tail, record, recover,
                          rss_kib, run_wrk, start_stack, stop_stack, wait_for, generator_pids)
 
@@ -31,15 +32,6 @@ SECONDS = int(os.environ.get("BILAN_SOAK_SECONDS", "60"))
 CREATES = int(os.environ.get("BILAN_SOAK_CREATES", "1000"))
 WARM_UP = 10
 CONNECTIONS = 64
-
-REPORT = "# Bilan d'orientation\n\n" + "\n\n".join(
-    f"## {title}\n\n" + " ".join(["Un paragraphe **important** avec une [ressource](https://www.onisep.fr) "
-                                   "et du texte ordinaire pour donner du volume au rapport."] * 12)
-    + "\n\n- point un\n- point deux\n\n| a | b |\n|---|---|\n| 1 | 2 |"
-    for title in ["Synthèse de votre profil", "Vos points forts et vos axes de progrès",
-                  "Pistes d'études recommandées", "Conseils psychopédagogiques", "Réalité du terrain",
-                  "Stratégie Parcoursup", "Plan d'action", "Ressources utiles"])
-
 
 def rss_of(stack) -> dict[int, int]:
     return {pid: rss_kib(pid) for pids in stack.handler_pids.values() for pid in pids}
@@ -52,7 +44,7 @@ def test_wrk_on_status_and_result_page_no_errors_no_leak(tmp_path):
         client = Users(stack, "soak-wrk").subscriber()
         bilan_id = client.create_ok()
         stack.psql("""UPDATE "orientation_bilans" SET "status" = 'COMPLETED', "resultat" = :'v2',
-                      "progressStep" = 3, "completedAt" = now() WHERE "id" = :'v1'::uuid""", bilan_id, REPORT)
+                      "progressStep" = 3, "completedAt" = now() WHERE "id" = :'v1'::uuid""", bilan_id, SAMPLE_REPORT)
         headers = {"Cookie": f"{SESSION_COOKIE}={client.token}"}
         routes = {"status": f"/api/orientation/bilan/{bilan_id}", "page": f"/orientation/resultat/{bilan_id}"}
         pids = {name: list(p) for name, p in stack.handler_pids.items()}
