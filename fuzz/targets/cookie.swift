@@ -33,14 +33,17 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 
 private func checkCookies(_ header: String) {
     let cookies = Cookies.parse(header)
-    let pieces = header.split(separator: ";", omittingEmptySubsequences: false).count
+    let pieces = header.utf8.split(separator: 0x3B, omittingEmptySubsequences: false).count
     require(cookies.count <= pieces, "\(cookies.count) cookies from \(pieces) pieces")
     let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
     for (name, value) in cookies {
         require(!name.isEmpty, "empty cookie name")
-        require(!name.contains(";") && !name.contains("="), "cookie name \(name.debugDescription)")
+        // Bytes, not Characters: a cookie header splits on the ASCII `;` and `=`
+        // only, while Swift's Character `==` also matches U+037E (Greek
+        // question mark), canonically equivalent to `;`.
+        require(!name.utf8.contains(0x3B) && !name.utf8.contains(0x3D), "cookie name \(name.debugDescription)")
         require(!isSpace(name.first!) && !isSpace(name.last!), "cookie name not trimmed: \(name.debugDescription)")
-        require(!value.contains(";"), "cookie value \(value.debugDescription)")
+        require(!value.utf8.contains(0x3B), "cookie value \(value.debugDescription)")
     }
     if let (name, value) = cookies.first {
         require(Cookies.value(named: name, in: header) == value, "value(named:) disagrees with parse")
