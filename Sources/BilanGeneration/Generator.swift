@@ -70,7 +70,7 @@ public struct Recovery {
     }
 
     public func retryUnsentEmails() throws -> (sent: Int, failed: Int) {
-        _ = try notifier.settleLedger()
+        try notifier.settleLedger()
         let rows = try connection.query(
             GenerationQueries.unsentEmails.sql, [String(Self.maxMailAttempts), String(notifier.unconfirmedRetrySeconds)])
         var sent = 0

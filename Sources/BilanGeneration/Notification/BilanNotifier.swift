@@ -67,16 +67,22 @@ public struct BilanNotifier {
         } catch {
             logger.warning("could not note the sent notification locally", metadata: ["bilan": "\(id)", "cause": "\(error)"])
         }
+        try stampSent(id)
+    }
+
+    /// `"emailSentAt"`, then the ledger note is no longer needed.
+    private func stampSent(_ id: String) throws {
         try connection.query(GenerationQueries.markEmailSent.sql, [id])
         ledger.forget(id)
     }
 
     /// Recovery: notes of mails that left while the database was unreachable
     /// become `"emailSentAt"`. Returns how many were settled.
+    @discardableResult
     public func settleLedger() throws -> Int {
         let ids = ledger.recordedBilans()
         for id in ids {
-            try recordSent(id)
+            try stampSent(id)
             logger.info("notification sent earlier recorded", metadata: ["bilan": "\(id)"])
         }
         return ids.count

@@ -5,7 +5,7 @@ public enum Cookies {
         guard let header else { return [] }
         var result: [(String, String)] = []
         forEachCookie(in: header) { name, value in
-            result.append((String(name), String(value)))
+            result.append((name, value))
             return true
         }
         return result
@@ -17,7 +17,7 @@ public enum Cookies {
         var found: String?
         forEachCookie(in: header) { candidate, value in
             guard candidate == name else { return true }
-            found = String(value)
+            found = value
             return false
         }
         return found
@@ -27,7 +27,7 @@ public enum Cookies {
     /// double quotes removed, empty names skipped) until it returns false.
     /// Splits on the UTF-8 bytes: `;` and `=` are ASCII, and Substring's
     /// UTF-8 indices are its own indices, so no Character walking.
-    private static func forEachCookie(in header: String, _ body: (Substring, Substring) -> Bool) {
+    private static func forEachCookie(in header: String, _ body: (String, String) -> Bool) {
         for piece in header[...].utf8.split(separator: UInt8(ascii: ";")) {
             let pair = Substring(piece)
             guard let equals = pair.utf8.firstIndex(of: UInt8(ascii: "=")) else { continue }
@@ -36,7 +36,7 @@ public enum Cookies {
             if value.utf8.count >= 2, value.utf8.first == UInt8(ascii: "\""), value.utf8.last == UInt8(ascii: "\"") {
                 value = String(value.dropFirst().dropLast())
             }
-            if !name.isEmpty, !body(name[...], value[...]) { return }
+            if !name.isEmpty, !body(name, value) { return }
         }
     }
 

@@ -108,14 +108,14 @@ public struct FastCGIServer {
         // Copied now: libfcgi frees these strings at the next accept.
         let params = Environment.variables(request.envp)
         var body: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16384)
-        // FastCGI ends the body with an empty record: read to EOF, up to the limit + 1.
-        while body.count <= Self.bodyLimit {
-            let count = chunk.withUnsafeMutableBytes { buffer in
-                FCGX_GetStr(buffer.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(buffer.count), request.in)
+        // On the stack, not zeroed: most requests (the status polls) have no body.
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 16384) { chunk in
+            // FastCGI ends the body with an empty record: read to EOF, up to the limit + 1.
+            while body.count <= Self.bodyLimit {
+                let count = Int(FCGX_GetStr(chunk.baseAddress!, Int32(chunk.count), request.in))
+                if count <= 0 { break }
+                body.append(contentsOf: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(chunk)[..<count]))
             }
-            if count <= 0 { break }
-            body.append(contentsOf: chunk[0..<Int(count)])
         }
         let tooLarge = body.count > Self.bodyLimit
         if tooLarge { body.removeLast(body.count - Self.bodyLimit) }
