@@ -830,6 +830,12 @@ def wrk_table(figures: dict, reference: str | None = None) -> list[str]:
     return lines
 
 
+def table(title: str, columns: list[str], rows: list[list]) -> list[str]:
+    """A Markdown table under its heading, then a blank line."""
+    return ([title, "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+            + ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows] + [""])
+
+
 def report() -> str:
     f = results["figures"]
     md = [f"Run {results['started']} → {results['finished']} on {results['machine']}; "
@@ -846,60 +852,51 @@ def report() -> str:
     if "tuning" in f:
         md += ["### Tuning (same run, alternated)", ""] + wrk_table(f["tuning"], f"c {WORKERS} workers, 2 round trips") + [""]
     if "rows" in f:
-        md += ["### 2. Table size", "", "| rows | swift req/s | swift p99 ms | c req/s | c p99 ms | swift/c |",
-               "|---|---|---|---|---|---|"]
-        for rows, s in f["rows"].items():
-            md.append(f"| {int(rows):,} | {fmt_range(s['swift'], 'rps')} | {fmt_range(s['swift'], 'p99', 2)} | "
-                      f"{fmt_range(s['c'], 'rps')} | {fmt_range(s['c'], 'p99', 2)} | {s['swift']['rps'] / s['c']['rps']:.2f}× |")
-        md.append("")
+        md += table("### 2. Table size", ["rows", "swift req/s", "swift p99 ms", "c req/s", "c p99 ms", "swift/c"], [
+            [f"{int(rows):,}", fmt_range(s["swift"], "rps"), fmt_range(s["swift"], "p99", 2), fmt_range(s["c"], "rps"),
+             fmt_range(s["c"], "p99", 2), f"{s['swift']['rps'] / s['c']['rps']:.2f}×"] for rows, s in f["rows"].items()])
     if "create" in f:
-        md += ["### 3. Create (spawn of the detached generator included)", "",
-               "| concurrent users | creates | answers | p50 ms | p99 ms | max ms | creates/s | load |", "|---|---|---|---|---|---|---|---|"]
-        for users, s in f["create"].items():
-            md.append(f"| {users} | {s['creates']} | {s['codes']} | {s['p50']:.1f} | {s['p99']:.1f} | {s['max']:.1f} | "
-                      f"{s['per_s']:.1f} | {s['load']} |")
-        md.append("")
+        md += table("### 3. Create (spawn of the detached generator included)",
+                    ["concurrent users", "creates", "answers", "p50 ms", "p99 ms", "max ms", "creates/s", "load"], [
+                        [users, s["creates"], s["codes"], f"{s['p50']:.1f}", f"{s['p99']:.1f}", f"{s['max']:.1f}",
+                         f"{s['per_s']:.1f}", s["load"]] for users, s in f["create"].items()])
     if "generator" in f:
         s = f["generator"]
-        md += ["### 4. Generator fixed cost (zero-latency Gemini, SMTP sink)", "",
-               "| runs | wall ms | CPU ms (user+sys) | peak RSS KiB |", "|---|---|---|---|",
-               f"| {s['runs']} | {fmt_range(s, 'wall_ms', 1)} | {fmt_range(s, 'cpu_ms', 1)} | {fmt_range(s, 'rss_kib')} |", ""]
+        md += table("### 4. Generator fixed cost (zero-latency Gemini, SMTP sink)",
+                    ["runs", "wall ms", "CPU ms (user+sys)", "peak RSS KiB"],
+                    [[s["runs"], fmt_range(s, "wall_ms", 1), fmt_range(s, "cpu_ms", 1), fmt_range(s, "rss_kib")]])
     if "drain" in f:
-        md += ["### 5. Queue drain (50 ms Gemini)", "",
-               "| MAX_GENERATORS | bilans | completed | seconds | bilans/s | ideal | ratio | load |", "|---|---|---|---|---|---|---|---|"]
-        for level, s in f["drain"].items():
-            md.append(f"| {level} | {s['bilans']} | {s['completed']} | {s['seconds']:.1f} | {s['per_s']:.2f} | "
-                      f"{s['ideal_per_s']:.2f} | {s['ratio']:.2f} | {s['load']} |")
-        md.append("")
+        md += table("### 5. Queue drain (50 ms Gemini)",
+                    ["MAX_GENERATORS", "bilans", "completed", "seconds", "bilans/s", "ideal", "ratio", "load"], [
+                        [level, s["bilans"], s["completed"], f"{s['seconds']:.1f}", f"{s['per_s']:.2f}",
+                         f"{s['ideal_per_s']:.2f}", f"{s['ratio']:.2f}", s["load"]] for level, s in f["drain"].items()])
     if "cgi" in f:
         s = f["cgi"]
-        md += ["### 6. CGI (fcgiwrap) vs FastCGI, one request at a time", "",
-               "| mode | p50 ms | p99 ms |", "|---|---|---|",
-               f"| FastCGI | {s['fastcgi']['p50']:.2f} | {s['fastcgi']['p99']:.2f} |",
-               f"| CGI (fcgiwrap) | {s['cgi']['p50']:.2f} | {s['cgi']['p99']:.2f} |",
-               f"| bare PQconnectdb+PQfinish (C) | {s['pg_connect_ms']['median_ms']:.2f} | {s['pg_connect_ms']['p99_ms']:.2f} |",
-               "", f"CGI under wrk -c{CONNECTIONS}: {s['wrk_cgi']['rps']:.0f} req/s, p99 {s['wrk_cgi']['p99']:.1f} ms.", ""]
+        md += table("### 6. CGI (fcgiwrap) vs FastCGI, one request at a time", ["mode", "p50 ms", "p99 ms"], [
+            ["FastCGI", f"{s['fastcgi']['p50']:.2f}", f"{s['fastcgi']['p99']:.2f}"],
+            ["CGI (fcgiwrap)", f"{s['cgi']['p50']:.2f}", f"{s['cgi']['p99']:.2f}"],
+            ["bare PQconnectdb+PQfinish (C)", f"{s['pg_connect_ms']['median_ms']:.2f}", f"{s['pg_connect_ms']['p99_ms']:.2f}"]])
+        md += [f"CGI under wrk -c{CONNECTIONS}: {s['wrk_cgi']['rps']:.0f} req/s, p99 {s['wrk_cgi']['p99']:.1f} ms.", ""]
     if "memory" in f:
-        md += ["### 7a. Handler RSS (KiB) before/after the requests", "",
-               "| handler | requests | non-2xx/3xx | RSS before | RSS after | PSS after | private after | same processes |",
-               "|---|---|---|---|---|---|---|---|"]
+        rows = []
         for name, s in f["memory"].items():
             if "requests" in s:
                 detail = list(s["after_detail_kib"].values())
-                md.append(f"| {name} | {s['requests']:,} | {s['non_2xx_3xx']} | {list(s['rss_kib_before'].values())} | "
-                          f"{list(s['rss_kib_after'].values())} | {[d['pss'] for d in detail]} | "
-                          f"{[d['private'] for d in detail]} | {s['same_pids']} |")
+                rows.append([name, f"{s['requests']:,}", s["non_2xx_3xx"], list(s["rss_kib_before"].values()),
+                             list(s["rss_kib_after"].values()), [d["pss"] for d in detail],
+                             [d["private"] for d in detail], s["same_pids"]])
         for name, s in f["memory"].items():
             if "requests" not in s and s:
-                md.append(f"| {name} (after figure 1) | - | - | - | {[d['rss'] for d in s.values()]} | "
-                          f"{[d['pss'] for d in s.values()]} | {[d['private'] for d in s.values()]} | - |")
-        md.append("")
+                rows.append([f"{name} (after figure 1)", "-", "-", "-", [d["rss"] for d in s.values()],
+                             [d["pss"] for d in s.values()], [d["private"] for d in s.values()], "-"])
+        md += table("### 7a. Handler RSS (KiB) before/after the requests",
+                    ["handler", "requests", "non-2xx/3xx", "RSS before", "RSS after", "PSS after", "private after",
+                     "same processes"], rows)
     if "start" in f:
-        md += ["### 7b. Process start (exec → exit at the configuration check)", "",
-               "| executable | median ms | p90 ms | Foundation | Swift runtime | shared libraries |", "|---|---|---|---|---|---|"]
-        for name, s in f["start"].items():
-            md.append(f"| {name} | {s['median_ms']:.2f} | {s['p90_ms']:.2f} | {s['foundation']} | {s['swift_runtime']} | {s['libraries']} |")
-        md.append("")
+        md += table("### 7b. Process start (exec → exit at the configuration check)",
+                    ["executable", "median ms", "p90 ms", "Foundation", "Swift runtime", "shared libraries"], [
+                        [name, f"{s['median_ms']:.2f}", f"{s['p90_ms']:.2f}", s["foundation"], s["swift_runtime"],
+                         s["libraries"]] for name, s in f["start"].items()])
     md += ["Load average (1/5/15 min) seen: " + "; ".join(f"{l['where']} {l['load']}" for l in results.get("load", [])), ""]
     return "\n".join(md)
 
