@@ -58,9 +58,13 @@ extension ParsableCommand {
     }
 
     /// Runs `body`, turning failures into one line on stderr and exit status 1.
-    func guarded(_ body: () throws -> Void) throws {
+    @discardableResult
+    func guarded<T>(_ body: () throws -> T) throws -> T {
         do {
-            try body()
+            return try body()
+        } catch let error as ConfigurationError {
+            LogSink.writeToStandardError("bilan-admin: \(error)")
+            throw ExitCode(1)
         } catch let failure as AdminFailure {
             LogSink.writeToStandardError("bilan-admin: \(failure.description)")
             throw ExitCode(1)

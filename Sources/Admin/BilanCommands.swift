@@ -6,6 +6,7 @@ struct ListCommand: ParsableCommand {
         commandName: "list", abstract: "List bilans with status, step, attempts and age (newest first).")
     @Option(help: "PENDING, COMPLETED or FAILED.") var status: String?
     @Option(help: "Only this user's bilans.") var user: String?
+    @Flag(help: "Only bilans whose free texts showed distress (SPEC §12).") var flagged = false
     @OptionGroup var output: OutputOptions
 
     func run() throws {
@@ -14,8 +15,8 @@ struct ListCommand: ParsableCommand {
                 throw AdminFailure("unknown status \(status): expected PENDING, COMPLETED or FAILED")
             }
             let context = try AdminContext.open()
-            let rows = try context.run(AdminQueries.listBilans, [status, user])
-            var lines = ["ID                                    STATUS     STEP ATTEMPTS AGE      MAILED EMAIL"]
+            let rows = try context.run(AdminQueries.listBilans, [status, user, flagged ? "true" : "false"])
+            var lines = ["ID                                    STATUS     STEP ATTEMPTS AGE      MAILED FLAG EMAIL"]
             var items: [JSONValue] = []
             for row in 0..<rows.rowCount {
                 let id = rows.string(row, 0) ?? ""
@@ -25,13 +26,15 @@ struct ListCommand: ParsableCommand {
                 let attempts = rows.int(row, 4) ?? 0
                 let age = rows.int64(row, 5) ?? 0
                 let mailed = rows.bool(row, 6) ?? false
+                let flag = rows.bool(row, 7) ?? false
                 lines.append(
                     "\(id)  \(state.padded(10)) \(String(step).padded(4)) \(String(attempts).padded(8)) "
-                        + "\(Age.format(seconds: age).padded(8)) \((mailed ? "yes" : "no").padded(6)) \(email)")
+                        + "\(Age.format(seconds: age).padded(8)) \((mailed ? "yes" : "no").padded(6)) "
+                        + "\((flag ? "yes" : "no").padded(4)) \(email)")
                 items.append([
                     "id": .string(id), "email": .string(email), "status": .string(state),
                     "step": .number(Double(step)), "attempts": .number(Double(attempts)),
-                    "ageSeconds": .number(Double(age)), "emailSent": .bool(mailed),
+                    "ageSeconds": .number(Double(age)), "emailSent": .bool(mailed), "distressFlag": .bool(flag),
                 ])
             }
             if rows.rowCount == 0 { lines = ["no bilan"] }
@@ -55,14 +58,22 @@ struct ShowCommand: ParsableCommand {
             let labels = [
                 "id", "email", "status", "progressStep", "attempts", "createdAt", "updatedAt", "completedAt",
                 "emailSentAt", "lockedBy", "errorMessage", "failureDetail", "analyse", "questionnaire",
-                "reportLength", "nextAttemptAt", "emailClaimedAt", "emailAttempts",
+                "reportLength", "nextAttemptAt", "emailClaimedAt", "emailAttempts", "failureKind", "distressFlag",
+                "modelVersions", "reportCheck",
             ]
+            let jsonColumns: Set<String> = ["analyse", "questionnaire", "modelVersions", "reportCheck"]
             var members: [(String, JSONValue)] = []
             var lines: [String] = []
             for (column, label) in labels.enumerated() {
                 let value = row.string(0, column)
-                if label == "analyse" || label == "questionnaire", let value, let parsed = try? JSONParser.parse(value) {
+                if jsonColumns.contains(label), let value, let parsed = try? JSONParser.parse(value) {
                     members.append((label, parsed))
+                    if label == "reportCheck" {
+                        lines.append(contentsOf: ReportVerdictText.lines(parsed))
+                        continue
+                    }
+                } else if label == "distressFlag" {
+                    members.append((label, .bool(value == "t")))
                 } else {
                     members.append((label, .optional(value)))
                 }

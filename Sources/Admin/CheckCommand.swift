@@ -21,14 +21,15 @@ struct CheckCommand: ParsableCommand {
         let migrations = environment["MIGRATIONS_DIR"] ?? ExecutablePath.directory() + "/../share/bilan/migrations"
         let results = [ServiceChecks.Result(name: "configuration", ok: true, detail: "all settings valid")]
             + ServiceChecks(configuration: configuration, migrationsDirectory: migrations).runAll()
-        let text = results.map { "\($0.ok ? "ok  " : "FAIL") \($0.name.padded(16)) \($0.detail)" }.joined(separator: "\n")
+        let text = results.map { "\($0.ok ? ($0.warning ? "warn" : "ok  ") : "FAIL") \($0.name.padded(16)) \($0.detail)" }
+            .joined(separator: "\n")
         let allOK = results.allSatisfy { $0.ok }
         emit(
             output, text: text,
             json: [
                 "ok": .bool(allOK),
                 "checks": .array(results.map { result -> JSONValue in
-                    ["name": .string(result.name), "ok": .bool(result.ok), "detail": .string(result.detail)]
+                    ["name": .string(result.name), "ok": .bool(result.ok), "warning": .bool(result.warning), "detail": .string(result.detail)]
                 }),
             ])
         if !allOK { throw ExitCode(1) }

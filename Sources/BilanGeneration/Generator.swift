@@ -60,7 +60,8 @@ public struct Recovery {
             guard let id = rows.string(row, 0), try queue.lock(id) else { continue }
             defer { try? queue.release(id) }
             let result = try connection.query(
-                GenerationQueries.fail.sql, [id, BilanMessages.tooManyAttempts, "attempt limit (\(maxAttempts)) reached"])
+                GenerationQueries.fail.sql,
+                [id, BilanMessages.tooManyAttempts, "attempt limit (\(maxAttempts)) reached", FailureKind.attempts.rawValue, nil])
             if result.affectedRows == 1 {
                 failed += 1
                 logger.error("bilan failed", metadata: ["bilan": "\(id)", "cause": "attempt limit reached"])

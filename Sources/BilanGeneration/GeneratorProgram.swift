@@ -64,6 +64,16 @@ public struct GeneratorProgram {
     private func withSlotAndConnection(purpose: String, bilan: String?, _ body: (Parts) throws -> Void) -> Int32 {
         var metadata: Logger.Metadata = ["mode": "\(purpose)"]
         if let bilan { metadata["bilan"] = "\(bilan)" }
+        // Before any bilan is claimed: a broken labels, facts, level or
+        // phrase file stops here, naming the file and line, and the bilan
+        // stays queued until the file is fixed.
+        let materials: ReportMaterials
+        do {
+            materials = try ReportMaterials.load(templatesDirectory: configuration.templatesDirectory)
+        } catch {
+            logger.critical("report engine files unusable; bilan stays queued", metadata: metadata.merging(["cause": "\(error)"]) { $1 })
+            return 78  // EX_CONFIG
+        }
         let slot: HostSlots.Slot?
         do {
             slot = try HostSlots(directory: configuration.runtimeDirectory, count: configuration.maxGenerators).acquire()
@@ -78,7 +88,7 @@ public struct GeneratorProgram {
         defer { slot.release() }
         do {
             let connection = try PGConnection(url: configuration.directURL, applicationName: "bilan-generator")
-            try body(makeParts(connection))
+            try body(makeParts(connection, materials: materials))
             return 0
         } catch {
             // The lock dies with the connection: recovery picks the bilan up.
@@ -87,7 +97,7 @@ public struct GeneratorProgram {
         }
     }
 
-    private func makeParts(_ connection: PGConnection) -> Parts {
+    private func makeParts(_ connection: PGConnection, materials: ReportMaterials) -> Parts {
         let templates = TemplateLibrary(directory: configuration.templatesDirectory)
         let policy = RetryPolicy(
             maxTries: configuration.geminiMaxTries, baseSeconds: configuration.geminiRetryBaseSeconds)
@@ -98,8 +108,12 @@ public struct GeneratorProgram {
             connection: connection, mailer: mailer, publicURL: configuration.publicURL,
             ledger: SentMailLedger(runtimeDirectory: configuration.runtimeDirectory),
             unconfirmedRetrySeconds: configuration.mailUnconfirmedRetrySeconds, logger: logger)
+        let today = ParisCalendar.today()
+        let prompts = PromptBuilder(
+            templates: templates, materials: materials, today: today, linkHosts: configuration.reportLinkHosts)
         let runner = PassRunner(
-            connection: connection, gemini: gemini, prompts: PromptBuilder(templates: templates), logger: logger,
+            connection: connection, gemini: gemini, prompts: prompts, materials: materials,
+            check: ReportCheck(linkHosts: configuration.reportLinkHosts, facts: prompts.validFacts), logger: logger,
             maxAttempts: configuration.maxAttempts, requeueBaseSeconds: configuration.requeueBaseSeconds)
         return Parts(
             generator: Generator(queue: queue, runner: runner, notifier: notifier, logger: logger),

@@ -11,11 +11,14 @@ public struct ServiceChecks {
         public var name: String
         public var ok: Bool
         public var detail: String
+        /// Works, but needs the operator's attention (shown as `warn`).
+        public var warning: Bool
 
-        public init(name: String, ok: Bool, detail: String) {
+        public init(name: String, ok: Bool, detail: String, warning: Bool = false) {
             self.name = name
             self.ok = ok
             self.detail = detail
+            self.warning = warning
         }
     }
 
@@ -29,7 +32,7 @@ public struct ServiceChecks {
 
     public func runAll() -> [Result] {
         [database("database", configuration.databaseURL), database("direct-database", configuration.directURL),
-         templates(), runtimeDirectory(), gemini(), mail()]
+         templates(), reportFiles(), schoolYearFacts(), runtimeDirectory()] + geminiModels() + [mail()]
     }
 
     func database(_ name: String, _ url: String) -> Result {
@@ -52,7 +55,7 @@ public struct ServiceChecks {
         let library = TemplateLibrary(directory: configuration.templatesDirectory)
         let names = [
             "prompts/system.txt", "prompts/1-initial.txt", "prompts/1-initial-schema.json",
-            "prompts/2-psychopedagogique.txt", "prompts/3-terrain.txt", "mail/bilan-ready.txt",
+            "prompts/2-psychopedagogique.txt", "prompts/3-terrain.txt", "prompts/repair.txt", "mail/bilan-ready.txt",
             "mail/bilan-ready.html", "mail/login.txt", "mail/login.html", "pages/result.html", "pages/not-found.html",
         ]
         for name in names {
@@ -74,25 +77,65 @@ public struct ServiceChecks {
         }
     }
 
-    /// `models.get`: cheap, and it proves the key, the model name and the network.
-    func gemini() -> Result {
+    /// Labels, facts, level instructions and distress phrases: what the
+    /// generator loads before claiming a bilan.
+    func reportFiles() -> Result {
+        do {
+            let materials = try ReportMaterials.load(templatesDirectory: configuration.templatesDirectory)
+            return Result(
+                name: "report-files", ok: true,
+                detail: "labels, \(materials.facts.all.count) facts, \(materials.levelInstructions.count) level files, distress phrases")
+        } catch {
+            return Result(name: "report-files", ok: false, detail: "\(error)")
+        }
+    }
+
+    /// A warning, not a failure: the facts file wants its yearly update.
+    func schoolYearFacts() -> Result {
+        let today = ParisCalendar.today()
+        guard let facts = try? DatedFacts.load(templatesDirectory: configuration.templatesDirectory) else {
+            return Result(name: "facts", ok: false, detail: "facts file unusable (see report-files)")
+        }
+        let valid = facts.valid(on: today).count
+        guard facts.coversSchoolYear(of: today) else {
+            return Result(
+                name: "facts", ok: true,
+                detail: "no valid fact covers the school year \(today.schoolYear): update \(DatedFacts.fileName)", warning: true)
+        }
+        return Result(name: "facts", ok: true, detail: "\(valid) fact(s) valid today, school year \(today.schoolYear) covered")
+    }
+
+    /// `models.get` for the primary model and each fallback: cheap, and it
+    /// proves the key, the model names and the network.
+    func geminiModels() -> [Result] {
+        let models = ModelChoice(primary: configuration.geminiModel, fallbacks: configuration.geminiFallbackModels).all
+        return models.enumerated().map { index, model in
+            gemini(model: model, role: index == 0 ? "GEMINI_MODEL" : "GEMINI_FALLBACK_MODELS")
+        }
+    }
+
+    func gemini(model: String, role: String) -> Result {
+        let name = "gemini:\(model)"
         guard let key = configuration.geminiAPIKey else {
-            return Result(name: "gemini", ok: false, detail: "GEMINI_API_KEY is not set")
+            return Result(name: name, ok: false, detail: "GEMINI_API_KEY is not set")
         }
         do {
             let curl = try CurlEasy()
-            try curl.set(CURLOPT_URL, "\(configuration.geminiBaseURL)/v1beta/models/\(configuration.geminiModel)")
+            try curl.set(CURLOPT_URL, "\(configuration.geminiBaseURL)/v1beta/models/\(model)")
             try curl.set(CURLOPT_HTTPHEADER, list: ["x-goog-api-key: \(key)"])
             try curl.set(CURLOPT_CONNECTTIMEOUT, 10)
             try curl.set(CURLOPT_TIMEOUT, 20)
             let body = try curl.perform()
+            if curl.responseCode == 404 {
+                return Result(name: name, ok: false, detail: "model \(model) is not served (404): change \(role)")
+            }
             guard curl.responseCode == 200 else {
                 let error = GeminiResponseParser.error(status: curl.responseCode, body: body)
-                return Result(name: "gemini", ok: false, detail: "HTTP \(curl.responseCode): \(error.detail)")
+                return Result(name: name, ok: false, detail: "HTTP \(curl.responseCode): \(error.detail)")
             }
-            return Result(name: "gemini", ok: true, detail: "model \(configuration.geminiModel) available")
+            return Result(name: name, ok: true, detail: "model \(model) available (\(role), \(ModelFamily(model)))")
         } catch {
-            return Result(name: "gemini", ok: false, detail: error.description)
+            return Result(name: name, ok: false, detail: error.description)
         }
     }
 

@@ -37,6 +37,8 @@
 
     li.appendChild(el('h2', null, created ? 'Bilan du ' + created : 'Bilan d\'orientation'));
     li.appendChild(el('span', 'badge ' + status.badge, status.label));
+    // The profile in the labels file's words (templates/labels.txt), from the server.
+    if (bilan.profil) li.appendChild(el('p', 'profile', bilan.profil));
 
     var meta;
     if (bilan.status === 'COMPLETED') {

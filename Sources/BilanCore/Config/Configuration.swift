@@ -10,6 +10,16 @@ public struct Configuration: Sendable {
     public var publicURL: PublicURL
     public var geminiAPIKey: String?
     public var geminiModel: String
+    /// Tried in order when a model answers 404 (retired or unknown).
+    public var geminiFallbackModels: [String]
+    /// `thinkingLevel` for Gemini 3.x.
+    public var geminiThinkingLevel: String
+    /// `thinkingBudget` for Gemini 2.x.
+    public var geminiThinkingBudget: Int
+    /// Sent only when set: Google advises the default for Gemini 3.
+    public var geminiTemperature: Double?
+    /// The hosts a report may link to (SPEC §12).
+    public var reportLinkHosts: [String]
     public var geminiBaseURL: String
     public var geminiTimeoutSeconds: Int
     public var geminiMaxTries: Int
@@ -71,7 +81,13 @@ public struct Configuration: Sendable {
             usePreparedStatements: try reader.flag("DATABASE_PREPARED", default: false),
             publicURL: publicURL,
             geminiAPIKey: apiKey,
-            geminiModel: try reader.token("GEMINI_MODEL", default: "gemini-2.5-flash"),
+            geminiModel: try reader.token("GEMINI_MODEL", default: "gemini-3.6-flash"),
+            geminiFallbackModels: try reader.tokenList("GEMINI_FALLBACK_MODELS", default: ["gemini-3.5-flash"]),
+            geminiThinkingLevel: try reader.choice(
+                "GEMINI_THINKING_LEVEL", default: "low", among: ["minimal", "low", "medium", "high"]),
+            geminiThinkingBudget: try reader.integer("GEMINI_THINKING_BUDGET", default: 1024, range: 0...32768),
+            geminiTemperature: try reader.decimal("GEMINI_TEMPERATURE", range: 0...2),
+            reportLinkHosts: try reader.hostList("REPORT_LINK_HOSTS", default: ReportOutline.defaultLinkHosts),
             geminiBaseURL: try reader.url("GEMINI_BASE_URL", default: "https://generativelanguage.googleapis.com"),
             geminiTimeoutSeconds: try reader.integer("GEMINI_TIMEOUT", default: 120, range: 1...900),
             geminiMaxTries: try reader.integer("GEMINI_MAX_TRIES", default: 4, range: 1...10),
@@ -95,6 +111,14 @@ public struct Configuration: Sendable {
             runtimeDirectory: env["RUNTIME_DIR"] ?? "/run/bilan",
             loginPath: env["LOGIN_PATH"] ?? "/auth/login.html",
             demoMode: try reader.flag("BILAN_DEMO", default: false))
+    }
+}
+
+extension Configuration {
+    /// `REPORT_LINK_HOSTS` alone, for tools that check a report without the
+    /// rest of the settings.
+    public static func linkHosts(_ env: Environment) throws(ConfigurationError) -> [String] {
+        try SettingReader(env: env).hostList("REPORT_LINK_HOSTS", default: ReportOutline.defaultLinkHosts)
     }
 }
 
@@ -131,6 +155,38 @@ struct SettingReader {
             throw ConfigurationError(setting: key, problem: "\"\(text)\" may only hold letters, digits, -, _ and .")
         }
         return text
+    }
+
+    /// A comma-separated list of tokens; an empty value (set but blank) is an empty list.
+    func tokenList(_ key: String, default fallback: [String]) throws(ConfigurationError) -> [String] {
+        guard let text = env.values[key] else { return fallback }
+        let items = text.split(separator: ",").map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
+        for item in items where !item.utf8.allSatisfy({ isTokenByte($0) }) {
+            throw ConfigurationError(setting: key, problem: "\"\(item)\" may only hold letters, digits, -, _ and .")
+        }
+        return items
+    }
+
+    func hostList(_ key: String, default fallback: [String]) throws(ConfigurationError) -> [String] {
+        let hosts = try tokenList(key, default: fallback).map { $0.lowercased() }
+        guard !hosts.isEmpty else { throw ConfigurationError(setting: key, problem: "lists no host") }
+        return hosts
+    }
+
+    func choice(_ key: String, default fallback: String, among choices: [String]) throws(ConfigurationError) -> String {
+        guard let text = env[key] else { return fallback }
+        guard choices.contains(text) else {
+            throw ConfigurationError(setting: key, problem: "\"\(text)\": expected " + choices.joined(separator: ", "))
+        }
+        return text
+    }
+
+    func decimal(_ key: String, range: ClosedRange<Double>) throws(ConfigurationError) -> Double? {
+        guard let text = env[key] else { return nil }
+        guard let value = Double(text), range.contains(value) else {
+            throw ConfigurationError(setting: key, problem: "\"\(text)\" is not a number between \(range.lowerBound) and \(range.upperBound)")
+        }
+        return value
     }
 
     func url(_ key: String, default fallback: String) throws(ConfigurationError) -> String {

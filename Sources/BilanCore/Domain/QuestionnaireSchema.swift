@@ -32,4 +32,14 @@ public enum QuestionnaireSchema {
         "projetProfessionnel", "typesEtudes", "dureeEtudes", "mobilite", "alternance", "pointsForts", "difficultes",
         "commentaire",
     ]
+
+    /// The fields whose values are codes, with their vocabularies: what the
+    /// labels file must cover.
+    public static let codedFields: [(field: String, codes: Set<String>)] = [
+        ("niveau", niveaux), ("filiere", filieres), ("serie", series), ("specialites", specialites),
+        ("options", options), ("typesEtudes", typesEtudes), ("dureeEtudes", durees), ("mobilite", mobilites),
+    ]
+
+    /// Every code of every coded field.
+    public static var allCodes: Set<String> { codedFields.reduce(into: []) { $0.formUnion($1.codes) } }
 }

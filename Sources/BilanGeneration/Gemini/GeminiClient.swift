@@ -6,51 +6,20 @@ import Logging
 import Glibc
 #endif
 
-/// One `generateContent` request.
-public struct GeminiRequest: Sendable {
-    public var systemInstruction: String
-    public var prompt: String
-    /// When set, the answer is JSON conforming to this OpenAPI-subset schema.
-    public var responseSchema: JSONValue?
-    public var maxOutputTokens: Int
-
-    public init(systemInstruction: String, prompt: String, responseSchema: JSONValue?, maxOutputTokens: Int) {
-        self.systemInstruction = systemInstruction
-        self.prompt = prompt
-        self.responseSchema = responseSchema
-        self.maxOutputTokens = maxOutputTokens
-    }
-
-    var body: JSONValue {
-        var generation: [(String, JSONValue)] = [
-            ("temperature", 0.7),
-            ("maxOutputTokens", .number(Double(maxOutputTokens))),
-            // Thinking tokens count against maxOutputTokens: a bounded budget
-            // keeps room for the answer itself.
-            ("thinkingConfig", ["thinkingBudget": 1024]),
-        ]
-        if let responseSchema {
-            generation.append(("responseMimeType", "application/json"))
-            generation.append(("responseSchema", responseSchema))
-        }
-        return [
-            "systemInstruction": ["parts": [["text": .string(systemInstruction)]]],
-            "contents": [["role": "user", "parts": [["text": .string(prompt)]]]],
-            "generationConfig": .object(generation),
-        ]
-    }
-}
-
 /// What the passes need from Gemini; the real client and test doubles conform.
 public protocol GeminiGenerating {
     func generate(_ request: GeminiRequest, metadata: Logger.Metadata) throws(GeminiError) -> GeminiAnswer
 }
 
-/// `POST {GEMINI_BASE_URL}/v1beta/models/{GEMINI_MODEL}:generateContent` over
+/// `POST {GEMINI_BASE_URL}/v1beta/models/{model}:generateContent` over
 /// libcurl, key in `x-goog-api-key` (never in the URL, so never in a log),
-/// with bounded retries per `RetryPolicy`.
+/// with bounded retries per `RetryPolicy`. When a model answers 404 (retired
+/// or unknown) the next of `GEMINI_FALLBACK_MODELS` is asked, and stays in use
+/// for the rest of the process.
 public struct GeminiClient: GeminiGenerating {
-    let endpoint: String
+    let baseURL: String
+    let models: ModelChoice
+    let settings: GenerationSettings
     let apiKey: String
     let timeoutSeconds: Int
     let policy: RetryPolicy
@@ -58,7 +27,9 @@ public struct GeminiClient: GeminiGenerating {
     let sleep: (Double) -> Void
 
     public init(configuration: Configuration, policy: RetryPolicy, logger: Logger, sleep: @escaping (Double) -> Void = GeminiClient.sleep) {
-        self.endpoint = "\(configuration.geminiBaseURL)/v1beta/models/\(configuration.geminiModel):generateContent"
+        self.baseURL = configuration.geminiBaseURL
+        self.models = ModelChoice(primary: configuration.geminiModel, fallbacks: configuration.geminiFallbackModels)
+        self.settings = GenerationSettings(configuration: configuration)
         self.apiKey = configuration.geminiAPIKey ?? ""
         self.timeoutSeconds = configuration.geminiTimeoutSeconds
         self.policy = policy
@@ -73,6 +44,29 @@ public struct GeminiClient: GeminiGenerating {
     }
 
     public func generate(_ request: GeminiRequest, metadata: Logger.Metadata) throws(GeminiError) -> GeminiAnswer {
+        while let model = models.current {
+            var modelMetadata = metadata
+            modelMetadata["model"] = "\(model)"
+            if models.usingFallback {
+                logger.warning(
+                    "gemini fallback model in use",
+                    metadata: modelMetadata.merging(["primary": "\(models.primary)", "setting": "GEMINI_MODEL"]) { $1 })
+            }
+            do {
+                return try generate(request, model: model, metadata: modelMetadata)
+            } catch where error.kind == .modelMissing {
+                logger.warning("gemini model not found, trying the next one", metadata: modelMetadata)
+                models.giveUp(model)
+            }
+        }
+        throw GeminiError(
+            .modelMissing,
+            "no configured model is served (\(models.all.joined(separator: ", ")) answered 404 NOT_FOUND): "
+                + "set GEMINI_MODEL or GEMINI_FALLBACK_MODELS to a current model", httpStatus: 404)
+    }
+
+    /// One model, with the retry policy.
+    private func generate(_ request: GeminiRequest, model: String, metadata: Logger.Metadata) throws(GeminiError) -> GeminiAnswer {
         var current = request
         var attempt = 1
         while true {
@@ -80,9 +74,11 @@ public struct GeminiClient: GeminiGenerating {
             var logMetadata = metadata
             logMetadata["attempt"] = "\(attempt)"
             do {
-                let answer = try callOnce(current)
+                var answer = try callOnce(current, model: model)
+                answer.model = model
                 logMetadata["ms"] = "\(Int((UTCTime.monotonicSeconds() - started) * 1000))"
                 logMetadata["http"] = "200"
+                logMetadata["model_version"] = "\(answer.modelVersion)"
                 logMetadata["tokens_in"] = "\(answer.promptTokens)"
                 logMetadata["tokens_out"] = "\(answer.outputTokens)"
                 logMetadata["tokens_total"] = "\(answer.totalTokens)"
@@ -106,14 +102,14 @@ public struct GeminiClient: GeminiGenerating {
         }
     }
 
-    private func callOnce(_ request: GeminiRequest) throws(GeminiError) -> GeminiAnswer {
+    private func callOnce(_ request: GeminiRequest, model: String) throws(GeminiError) -> GeminiAnswer {
         let body: [UInt8]
         let status: Int
         do {
             let curl = try CurlEasy()
-            try curl.set(CURLOPT_URL, endpoint)
+            try curl.set(CURLOPT_URL, "\(baseURL)/v1beta/models/\(model):generateContent")
             try curl.set(CURLOPT_HTTPHEADER, list: ["Content-Type: application/json", "x-goog-api-key: \(apiKey)"])
-            try curl.postBody(request.body.serializedBytes)
+            try curl.postBody(request.body(for: model, settings: settings).serializedBytes)
             try curl.set(CURLOPT_CONNECTTIMEOUT, 10)
             try curl.set(CURLOPT_TIMEOUT, timeoutSeconds)
             body = try curl.perform()
@@ -124,6 +120,28 @@ public struct GeminiClient: GeminiGenerating {
         }
         guard status == 200 else { throw GeminiResponseParser.error(status: status, body: body) }
         return try GeminiResponseParser.answer(from: body)
+    }
+}
+
+/// The configured models in order and the one in use: a model that answered
+/// 404 is not asked again by this process.
+public final class ModelChoice: @unchecked Sendable {
+    public let primary: String
+    public let all: [String]
+    private var index = 0
+
+    public init(primary: String, fallbacks: [String]) {
+        self.primary = primary
+        var models = [primary]
+        for model in fallbacks where !models.contains(model) { models.append(model) }
+        self.all = models
+    }
+
+    public var current: String? { index < all.count ? all[index] : nil }
+    public var usingFallback: Bool { index > 0 && index < all.count }
+
+    func giveUp(_ model: String) {
+        if current == model { index += 1 }
     }
 }
 

@@ -9,6 +9,9 @@ public struct GeminiError: Error, CustomStringConvertible, Sendable {
         case refused
         /// Our request or credentials are wrong (400, 401, 403, 404): do not retry.
         case rejected
+        /// The model answered 404 NOT_FOUND (retired or misspelled): ask the
+        /// next configured model; with none left, requeue the bilan.
+        case modelMissing
         /// A quota that resets much later (per-day 429): give the bilan back to the queue.
         case exhausted
     }

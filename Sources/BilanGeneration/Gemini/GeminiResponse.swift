@@ -6,6 +6,9 @@ public struct GeminiAnswer: Sendable {
     public var promptTokens: Int
     public var outputTokens: Int
     public var totalTokens: Int
+    /// The model asked, and the exact version that answered (`modelVersion`).
+    public var model = ""
+    public var modelVersion = ""
 }
 
 /// Reads `generateContent` answers and error bodies (the wire format in
@@ -45,7 +48,7 @@ public enum GeminiResponseParser {
         func count(_ key: String) -> Int { Int(usage?[key]?.numberValue ?? 0) }
         return GeminiAnswer(
             text: text, promptTokens: count("promptTokenCount"), outputTokens: count("candidatesTokenCount"),
-            totalTokens: count("totalTokenCount"))
+            totalTokens: count("totalTokenCount"), modelVersion: json["modelVersion"]?.stringValue ?? "")
     }
 
     /// A non-2xx answer, classified; `retryAfterHeader` is the `Retry-After` value if any.
@@ -66,6 +69,8 @@ public enum GeminiResponseParser {
         switch status {
         case 429 where perDayQuota:
             return GeminiError(.exhausted, summary, httpStatus: status, retryAfterSeconds: retryDelay)
+        case 404:
+            return GeminiError(.modelMissing, summary, httpStatus: status)
         case 408, 429, 500, 502, 503, 504:
             return GeminiError(.retryable, summary, httpStatus: status, retryAfterSeconds: retryDelay)
         default:

@@ -19,7 +19,7 @@ public struct RetryPolicy: Sendable {
     public func delay(afterAttempt attempt: Int, error: GeminiError, jitter: Double) -> Double? {
         guard attempt < maxTries else { return nil }
         switch error.kind {
-        case .refused, .rejected, .exhausted: return nil
+        case .refused, .rejected, .exhausted, .modelMissing: return nil
         case .truncated: return 0  // retried at once with a larger output budget
         case .retryable:
             let exponential = baseSeconds * Double(1 << min(attempt - 1, 20))

@@ -44,6 +44,7 @@ public struct BilanNotifier {
         let values: TemplateValue = [
             "link": .text(publicURL.link("/orientation/resultat/\(id)")),
             "sections": .list(sections.map { .text($0) }),
+            "helpCard": .bool(claim.bool(0, 3) == true),
         ]
         do {
             try mailer.send(template: "bilan-ready", to: recipient, subject: Self.subject, values: values)

@@ -25,70 +25,57 @@ public enum Pass: Int, CaseIterable, Sendable {
         }
     }
 
-    /// The `##` headings of REPORT.md, in order: pass 3 must produce exactly these.
-    public static let reportHeadings = [
-        "Synthèse de votre profil",
-        "Vos points forts et vos axes de progrès",
-        "Pistes d'études recommandées",
-        "Conseils psychopédagogiques",
-        "Réalité du terrain",
-        "Stratégie Parcoursup",
-        "Plan d'action",
-        "Ressources utiles",
-    ]
+    /// Passes 2 and 3 state facts about the year, so they get the dated facts.
+    var receivesFacts: Bool { self != .initial }
 }
 
-/// Checks a pass's answer before it is checkpointed; an answer that fails is
-/// treated like a failed call (retried), never stored as a report.
+/// Checks the answers of passes 1 and 2 before they are checkpointed; an
+/// answer that fails is treated like a failed call (retried), never stored.
+/// Pass 3's report goes through `ReportCheck` instead, with one repair call.
 public enum PassValidation {
     public struct Invalid: Error, CustomStringConvertible {
         public var description: String
     }
 
+    static let analysisWords = 250...1200
+
     /// The value to checkpoint: a JSON object for pass 1, the text otherwise.
     public static func checkpoint(for pass: Pass, answer: String) throws(Invalid) -> JSONValue {
         switch pass {
         case .initial: return try initialAnalysis(answer)
-        case .psychopedagogique:
-            guard answer.trimmingSpaces().count >= 200 else { throw Invalid(description: "pass 2 answer too short") }
-            return .string(answer.trimmingSpaces())
-        case .terrain: return .string(try finalReport(answer))
+        case .psychopedagogique: return .string(try psychopedagogicalAnalysis(answer))
+        case .terrain: return .string(try finalReportDraft(answer))
         }
     }
-
-    static let initialKeys = ["synthese", "pointsForts", "axesDeProgres", "pistes", "questionsOuvertes"]
 
     static func initialAnalysis(_ answer: String) throws(Invalid) -> JSONValue {
         guard let json = try? JSONParser.parse(stripCodeFence(answer)), json.objectValue != nil else {
             throw Invalid(description: "pass 1 answer is not a JSON object")
         }
-        for key in initialKeys where json[key] == nil {
-            throw Invalid(description: "pass 1 answer lacks \(key)")
-        }
-        guard json["synthese"]?.stringValue?.isEmpty == false else { throw Invalid(description: "pass 1 synthese empty") }
-        guard let paths = json["pistes"]?.arrayValue, !paths.isEmpty else {
-            throw Invalid(description: "pass 1 answer has no pistes")
-        }
+        try InitialAnalysis.validate(json)
         return json
     }
 
-    /// The report must carry the eight headings in order; text before the
-    /// first heading other than a `# ` title is kept as an introduction.
-    static func finalReport(_ answer: String) throws(Invalid) -> String {
-        let report = stripCodeFence(answer).trimmingSpaces()
-        let headings = MarkdownSections.headings(report)
-        var index = 0
-        for heading in headings where index < Pass.reportHeadings.count {
-            if normalize(heading) == normalize(Pass.reportHeadings[index]) { index += 1 }
+    /// Plain paragraphs and lists of a sensible length: no heading (pass 3
+    /// owns the report's structure) and no HTML.
+    static func psychopedagogicalAnalysis(_ answer: String) throws(Invalid) -> String {
+        let text = stripCodeFence(answer).trimmingSpaces()
+        let words = text.split(whereSeparator: \.isWhitespace).filter { $0.contains { $0.isLetter } }.count
+        guard analysisWords.contains(words) else {
+            throw Invalid(description: "pass 2 answer has \(words) words, expected \(analysisWords.lowerBound)–\(analysisWords.upperBound)")
         }
-        guard index == Pass.reportHeadings.count else {
-            throw Invalid(description: "report lacks heading « \(Pass.reportHeadings[min(index, 7)]) » (has \(headings.count) sections)")
+        if text.split(whereSeparator: \.isNewline).contains(where: { $0.trimmingSpaces().hasPrefix("#") }) {
+            throw Invalid(description: "pass 2 answer has a heading")
         }
-        return report
+        guard ReportCheck.htmlTags(in: text).isEmpty else { throw Invalid(description: "pass 2 answer holds HTML") }
+        return text
     }
 
-    private static func normalize(_ heading: String) -> String {
-        heading.lowercased().replacingApostrophes().trimmingSpaces()
+    /// The report as written; the report check decides what happens to it.
+    static func finalReportDraft(_ answer: String) throws(Invalid) -> String {
+        let report = stripCodeFence(answer).trimmingSpaces()
+        guard !report.isEmpty else { throw Invalid(description: "empty report") }
+        return report
     }
 
     /// Models sometimes wrap answers in ```json fences despite instructions.
@@ -100,8 +87,4 @@ public enum PassValidation {
         lines.removeLast()
         return lines.joined(separator: "\n")
     }
-}
-
-extension String {
-    fileprivate func replacingApostrophes() -> String { String(map { $0 == "’" ? "'" : $0 }) }
 }

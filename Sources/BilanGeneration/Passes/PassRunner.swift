@@ -9,23 +9,28 @@ public enum GenerationOutcome: Equatable, Sendable {
 }
 
 /// Runs the passes still missing for a claimed bilan, checkpointing each one,
-/// and records the outcome. A restarted run resumes at the first pass whose
-/// checkpoint is absent: a saved pass is never requested again.
+/// then checks (and if need be repairs) the report and records the outcome.
+/// A restarted run resumes at the first pass whose checkpoint is absent: a
+/// saved pass is never requested again.
 public struct PassRunner {
     let connection: PGConnection
     let gemini: any GeminiGenerating
     let prompts: PromptBuilder
+    let materials: ReportMaterials
+    let check: ReportCheck
     let logger: Logger
     let maxAttempts: Int
     let requeueBaseSeconds: Double
 
     public init(
-        connection: PGConnection, gemini: any GeminiGenerating, prompts: PromptBuilder, logger: Logger, maxAttempts: Int,
-        requeueBaseSeconds: Double
+        connection: PGConnection, gemini: any GeminiGenerating, prompts: PromptBuilder, materials: ReportMaterials,
+        check: ReportCheck, logger: Logger, maxAttempts: Int, requeueBaseSeconds: Double
     ) {
         self.connection = connection
         self.gemini = gemini
         self.prompts = prompts
+        self.materials = materials
+        self.check = check
         self.logger = logger
         self.maxAttempts = maxAttempts
         self.requeueBaseSeconds = requeueBaseSeconds
@@ -34,21 +39,39 @@ public struct PassRunner {
     public func run(_ bilan: ClaimedBilan) throws -> GenerationOutcome {
         var metadata: Logger.Metadata = ["bilan": "\(bilan.id)", "attempt": "\(bilan.attempts)"]
         if bilan.attempts > maxAttempts {
-            return try fail(bilan, message: BilanMessages.tooManyAttempts, detail: "attempt limit (\(maxAttempts)) reached")
+            return try fail(bilan, .attempts, message: BilanMessages.tooManyAttempts, detail: "attempt limit (\(maxAttempts)) reached")
         }
-        var checkpoints = bilan.checkpoints
+        var subject = PromptBuilder.Subject(
+            questionnaire: bilan.questionnaire, checkpoints: bilan.checkpoints, distress: try distress(bilan))
         do {
             let system = try prompts.systemInstruction()
-            for pass in Pass.allCases where checkpoints[pass.key] == nil {
+            for pass in Pass.allCases where subject.checkpoints[pass.key] == nil {
                 metadata["pass"] = "\(pass.key)"
                 try connection.query(GenerationQueries.setStep.sql, [bilan.id, String(pass.rawValue)])
                 logger.info("pass started", metadata: metadata)
-                let output = try runPass(pass, system: system, bilan: bilan, checkpoints: checkpoints, metadata: metadata)
-                let nextStep = min(pass.rawValue + 1, Pass.terrain.rawValue)
-                try connection.query(
-                    GenerationQueries.saveCheckpoint.sql, [bilan.id, pass.key, output.serialized, String(nextStep)])
-                checkpoints = checkpointsAdding(checkpoints, pass.key, output)
+                let (output, version) = try runPass(pass, system: system, subject: subject, metadata: metadata)
+                try saveCheckpoint(bilan, pass.key, output, step: min(pass.rawValue + 1, Pass.terrain.rawValue), version: version)
+                subject.checkpoints = checkpointsAdding(subject.checkpoints, pass.key, output)
                 logger.info("pass checkpointed", metadata: metadata)
+            }
+            guard let draft = subject.checkpoints[Pass.terrain.key]?.stringValue else {
+                return try requeue(bilan, detail: "no final report after the passes")
+            }
+            metadata["pass"] = "check"
+            let finisher = ReportFinisher(gemini: gemini, prompts: prompts, check: check, logger: logger)
+            let outcome = try finisher.finish(
+                draft: draft, repaired: subject.checkpoints[ReportFinisher.repairKey]?.stringValue, subject: subject,
+                system: system, metadata: metadata
+            ) { repaired, version in
+                try saveCheckpoint(bilan, ReportFinisher.repairKey, .string(repaired), step: Pass.terrain.rawValue, version: version)
+            }
+            switch outcome {
+            case .publish(let report, let verdict):
+                try connection.query(GenerationQueries.complete.sql, [bilan.id, report, verdict.json.serialized])
+                logger.info("bilan completed", metadata: ["bilan": "\(bilan.id)", "repaired": "\(verdict.repaired)"])
+                return .completed
+            case .refuse(let verdict, let detail):
+                return try fail(bilan, .reportRefused, message: BilanMessages.reportRefused, detail: detail, verdict: verdict)
             }
         } catch let error as GeminiError {
             return try settle(bilan, error: error)
@@ -56,28 +79,31 @@ public struct PassRunner {
             // A site's template broken or missing: retried, so fixing the file is enough.
             return try requeue(bilan, detail: error.description)
         }
-        guard let report = checkpoints["terrain"]?.stringValue else {
-            return try requeue(bilan, detail: "no final report after the passes")
-        }
-        try connection.query(GenerationQueries.complete.sql, [bilan.id, report])
-        logger.info("bilan completed", metadata: ["bilan": "\(bilan.id)"])
-        return .completed
+    }
+
+    /// The stored flag, or today's phrase list (a phrase may have been added
+    /// since the bilan was created).
+    private func distress(_ bilan: ClaimedBilan) throws -> Bool {
+        if bilan.distressFlag { return true }
+        guard materials.distress.showsDistress(bilan.questionnaire) else { return false }
+        try connection.query(GenerationQueries.flagDistress.sql, [bilan.id])
+        logger.warning("bilan flagged: a free text shows distress", metadata: ["bilan": "\(bilan.id)"])
+        return true
     }
 
     /// One pass: prompt, call, validation. An invalid answer counts as a
     /// failed try of the same call.
-    private func runPass(_ pass: Pass, system: String, bilan: ClaimedBilan, checkpoints: JSONValue, metadata: Logger.Metadata)
-        throws -> JSONValue
+    private func runPass(_ pass: Pass, system: String, subject: PromptBuilder.Subject, metadata: Logger.Metadata)
+        throws -> (JSONValue, String)
     {
         let request = GeminiRequest(
-            systemInstruction: system,
-            prompt: try prompts.prompt(for: pass, questionnaire: bilan.questionnaire, checkpoints: checkpoints),
+            systemInstruction: system, prompt: try prompts.prompt(for: pass, subject),
             responseSchema: try prompts.responseSchema(for: pass), maxOutputTokens: pass.maxOutputTokens)
         var lastProblem = ""
         for validationTry in 1...2 {
             let answer = try gemini.generate(request, metadata: metadata)
             do {
-                return try PassValidation.checkpoint(for: pass, answer: answer.text)
+                return (try PassValidation.checkpoint(for: pass, answer: answer.text), answer.modelVersion)
             } catch {
                 lastProblem = error.description
                 logger.warning(
@@ -87,31 +113,44 @@ public struct PassRunner {
         throw GeminiError(.retryable, "invalid answer: \(lastProblem)")
     }
 
-    /// Refusals and rejected requests fail the bilan now; everything else goes
-    /// back to the queue with a growing delay until the attempts run out.
+    private func saveCheckpoint(_ bilan: ClaimedBilan, _ key: String, _ output: JSONValue, step: Int, version: String) throws {
+        try connection.query(GenerationQueries.saveCheckpoint.sql, [bilan.id, key, output.serialized, String(step), version])
+    }
+
+    /// Refusals and rejected requests fail the bilan now; a model that no
+    /// longer exists requeues it without using an attempt (the setting must
+    /// change, not the bilan); everything else goes back to the queue with a
+    /// growing delay until the attempts run out.
     private func settle(_ bilan: ClaimedBilan, error: GeminiError) throws -> GenerationOutcome {
         switch error.kind {
         case .refused:
-            return try fail(bilan, message: BilanMessages.contentRefused, detail: error.description)
+            return try fail(bilan, .contentRefused, message: BilanMessages.contentRefused, detail: error.description)
         case .rejected:
-            return try fail(bilan, message: BilanMessages.serviceMisconfigured, detail: error.description)
+            return try fail(bilan, .service, message: BilanMessages.serviceMisconfigured, detail: error.description)
+        case .modelMissing:
+            logger.critical(
+                "no configured Gemini model answers: change GEMINI_MODEL or GEMINI_FALLBACK_MODELS",
+                metadata: ["bilan": "\(bilan.id)", "cause": "\(error.detail)"])
+            return try requeue(bilan, detail: error.description, countsAsAttempt: false)
         case .retryable, .truncated, .exhausted:
             if bilan.attempts >= maxAttempts {
-                return try fail(bilan, message: BilanMessages.tooManyAttempts, detail: error.description)
+                return try fail(bilan, .attempts, message: BilanMessages.tooManyAttempts, detail: error.description)
             }
             return try requeue(bilan, detail: error.description)
         }
     }
 
-    private func fail(_ bilan: ClaimedBilan, message: String, detail: String) throws -> GenerationOutcome {
-        try connection.query(GenerationQueries.fail.sql, [bilan.id, message, detail])
-        logger.error("bilan failed", metadata: ["bilan": "\(bilan.id)", "cause": "\(detail)"])
+    private func fail(
+        _ bilan: ClaimedBilan, _ kind: FailureKind, message: String, detail: String, verdict: ReportVerdict? = nil
+    ) throws -> GenerationOutcome {
+        try connection.query(GenerationQueries.fail.sql, [bilan.id, message, detail, kind.rawValue, verdict?.json.serialized])
+        logger.error("bilan failed", metadata: ["bilan": "\(bilan.id)", "kind": "\(kind.rawValue)", "cause": "\(detail)"])
         return .failed(detail: detail)
     }
 
-    private func requeue(_ bilan: ClaimedBilan, detail: String) throws -> GenerationOutcome {
+    private func requeue(_ bilan: ClaimedBilan, detail: String, countsAsAttempt: Bool = true) throws -> GenerationOutcome {
         let delay = RetryPolicy.requeueDelay(attempt: bilan.attempts, baseSeconds: requeueBaseSeconds)
-        try connection.query(GenerationQueries.requeue.sql, [bilan.id, String(delay), detail])
+        try connection.query(GenerationQueries.requeue.sql, [bilan.id, String(delay), detail, countsAsAttempt ? "true" : "false"])
         logger.warning(
             "bilan requeued", metadata: ["bilan": "\(bilan.id)", "retry_in_s": "\(Int(delay))", "cause": "\(detail)"])
         return .requeued(detail: detail, delaySeconds: delay)

@@ -10,6 +10,8 @@ public struct ClaimedBilan {
     public let step: Int
     public let questionnaire: JSONValue
     public let checkpoints: JSONValue
+    /// A free text matched the distress phrases when the bilan was created.
+    public let distressFlag: Bool
 }
 
 /// The queue is the table itself: PENDING rows, oldest first, each guarded by
@@ -41,7 +43,8 @@ public struct BilanQueue {
             return ClaimedBilan(
                 id: id, attempts: claimed.int(0, 0) ?? 1, step: claimed.int(0, 1) ?? 0,
                 questionnaire: (try? JSONParser.parse(claimed.string(0, 2) ?? "{}")) ?? [:],
-                checkpoints: (try? JSONParser.parse(claimed.string(0, 3) ?? "{}")) ?? [:])
+                checkpoints: (try? JSONParser.parse(claimed.string(0, 3) ?? "{}")) ?? [:],
+                distressFlag: claimed.bool(0, 4) == true)
         }
         return nil
     }

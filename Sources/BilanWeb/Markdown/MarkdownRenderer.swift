@@ -18,12 +18,15 @@ public struct RenderedReport: Sendable {
 /// Renders the report's Markdown with cmark-gfm (tables, strikethrough,
 /// autolinks). The report is untrusted (an LLM fed with student text), so
 /// the syntax tree is cleaned before rendering: raw HTML becomes visible
-/// text, links keep only http(s)/mailto/relative targets, images are dropped
-/// (no external fetches from a student's page), and cmark's safe mode stays on.
+/// text, a link stays a link only when it goes to a host of
+/// `REPORT_LINK_HOSTS` over https (the rule the report check applied before
+/// storing, applied again to reports stored before it or by hand) and
+/// becomes its plain text otherwise, images are dropped (no external
+/// fetches from a student's page), and cmark's safe mode stays on.
 public enum MarkdownRenderer {
     private static let extensions = ["table", "strikethrough", "autolink", "tagfilter"]
 
-    public static func render(_ markdown: String) -> RenderedReport {
+    public static func render(_ markdown: String, linkHosts: Set<String>) -> RenderedReport {
         cmark_gfm_core_extensions_ensure_registered()
         let options = CMARK_OPT_DEFAULT | CMARK_OPT_VALIDATE_UTF8
         guard let parser = cmark_parser_new(options) else { return RenderedReport(html: "", sections: []) }
@@ -35,7 +38,7 @@ public enum MarkdownRenderer {
         guard let document = cmark_parser_finish(parser) else { return RenderedReport(html: "", sections: []) }
         defer { cmark_node_free(document) }
 
-        let sections = sanitize(document)
+        let sections = sanitize(document, linkHosts: linkHosts)
         guard let rendered = cmark_render_html(document, options, cmark_parser_get_syntax_extensions(parser)) else {
             return RenderedReport(html: "", sections: sections)
         }
@@ -44,9 +47,10 @@ public enum MarkdownRenderer {
     }
 
     /// Rewrites the unsafe nodes and returns the level-2 headings in order.
-    private static func sanitize(_ document: OpaquePointer) -> [RenderedReport.Section] {
+    private static func sanitize(_ document: OpaquePointer, linkHosts: Set<String>) -> [RenderedReport.Section] {
         var toReplace: [OpaquePointer] = []
         var toRemove: [OpaquePointer] = []
+        var toUnwrap: [OpaquePointer] = []
         var sections: [RenderedReport.Section] = []
         let iterator = cmark_iter_new(document)
         defer { cmark_iter_free(iterator) }
@@ -59,7 +63,11 @@ public enum MarkdownRenderer {
                 toRemove.append(node)
             case CMARK_NODE_LINK:
                 let url = cmark_node_get_url(node).map { String(cString: $0) } ?? ""
-                if !isSafeLink(url) { cmark_node_set_url(node, "") }
+                if let allowed = allowedTarget(url, hosts: linkHosts) {
+                    cmark_node_set_url(node, allowed)
+                } else {
+                    toUnwrap.append(node)
+                }
             case CMARK_NODE_HEADING where cmark_node_get_heading_level(node) == 2:
                 sections.append(.init(anchor: "section-\(sections.count + 1)", title: plainText(of: node)))
             default:
@@ -67,6 +75,7 @@ public enum MarkdownRenderer {
             }
         }
         for node in toReplace { replaceWithText(node) }
+        for node in toUnwrap { unwrap(node) }
         // Innermost first: an image's description may hold another image,
         // which freeing the outer one frees too (`![a ![b](/c)](/d)`).
         for node in toRemove.reversed() {
@@ -91,13 +100,26 @@ public enum MarkdownRenderer {
         cmark_node_free(node)
     }
 
-    /// http(s), mailto, in-page and site-relative links only.
-    static func isSafeLink(_ url: String) -> Bool {
-        let lower = url.trimmingSpaces().lowercased()
-        if lower.hasPrefix("https://") || lower.hasPrefix("http://") || lower.hasPrefix("mailto:") { return true }
-        if lower.hasPrefix("#") { return true }
-        if lower.hasPrefix("/") && !lower.hasPrefix("//") { return true }
-        return false
+    /// The target to keep, or nil when the link must become text: https to
+    /// a listed host; plain http to a listed host (a bare `www.` address,
+    /// which cmark-gfm links as http) is upgraded to https.
+    static func allowedTarget(_ url: String, hosts: Set<String>) -> String? {
+        let trimmed = url.trimmingSpaces()
+        let lower = trimmed.lowercased()
+        guard lower.hasPrefix("https://") || lower.hasPrefix("http://"),
+            let host = ReportLinks.host(of: trimmed), hosts.contains(host)
+        else { return nil }
+        return lower.hasPrefix("https://") ? trimmed : "https://" + trimmed.dropFirst("http://".count)
+    }
+
+    /// A link's text stays where the link was; the link itself goes.
+    private static func unwrap(_ node: OpaquePointer) {
+        while let child = cmark_node_first_child(node) {
+            cmark_node_unlink(child)
+            cmark_node_insert_before(node, child)
+        }
+        cmark_node_unlink(node)
+        cmark_node_free(node)
     }
 
     private static func plainText(of node: OpaquePointer) -> String {

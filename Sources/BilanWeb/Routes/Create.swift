@@ -8,11 +8,20 @@ public struct CreateRoute: RequestHandler {
     let context: WebContext
     let auth: SessionAuth
     let spawner: GeneratorSpawner
+    /// Nil when the phrase file is unusable: the bilan is still created, and
+    /// the generator (which refuses to start without the file) flags it later.
+    let distress: DistressDetector?
 
     public init(context: WebContext) {
         self.context = context
         self.auth = SessionAuth(cookieName: context.configuration.sessionCookie, database: context.database)
         self.spawner = GeneratorSpawner(configuration: context.configuration, logger: context.logger)
+        do {
+            self.distress = try DistressDetector.load(templatesDirectory: context.configuration.templatesDirectory)
+        } catch {
+            context.logger.error("distress phrases unusable", metadata: ["cause": "\(error)"])
+            self.distress = nil
+        }
     }
 
     public func handle(_ request: Request) throws -> Response {
@@ -25,8 +34,9 @@ public struct CreateRoute: RequestHandler {
             throw HTTPError(413, "payload_too_large", "Le questionnaire envoyé est trop volumineux (64 Kio au plus).")
         }
         let questionnaire = try QuestionnaireInput.validated(body: request.body, isForm: isForm)
-        let bilanId = try insertIfEligible(user: user, questionnaire: questionnaire)
-        context.logger.info("bilan created", metadata: ["bilan": "\(bilanId)", "user": "\(user)"])
+        let flagged = distress?.showsDistress(questionnaire) ?? false
+        let bilanId = try insertIfEligible(user: user, questionnaire: questionnaire, flagged: flagged)
+        context.logger.info("bilan created", metadata: ["bilan": "\(bilanId)", "user": "\(user)", "flagged": "\(flagged)"])
 
         let resultURL = "/orientation/resultat/\(bilanId)"
         var response: Response
@@ -56,7 +66,7 @@ public struct CreateRoute: RequestHandler {
 
     /// One transaction per create, serialised per user by an advisory lock:
     /// N simultaneous creates yield one bilan and N-1 `not_eligible`.
-    private func insertIfEligible(user: String, questionnaire: JSONValue) throws -> String {
+    private func insertIfEligible(user: String, questionnaire: JSONValue, flagged: Bool) throws -> String {
         try context.database.transaction { connection in
             try connection.query(BilanQueries.lockUserForCreate.sql, [user])
             let facts = try EligibilityLookup.facts(for: user) { statement, parameters in
@@ -64,7 +74,7 @@ public struct CreateRoute: RequestHandler {
             }
             switch Eligibility.decide(facts) {
             case .eligible:
-                let inserted = try connection.query(BilanQueries.insertPending.sql, [user, questionnaire.serialized])
+                let inserted = try connection.query(BilanQueries.insertPending.sql, [user, questionnaire.serialized, flagged ? "true" : "false"])
                 guard let id = inserted.string(0, 0) else { throw HTTPError.internalError }
                 return id
             case let refusal:

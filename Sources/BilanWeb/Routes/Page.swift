@@ -8,11 +8,15 @@ public struct PageRoute: RequestHandler {
     let context: WebContext
     let auth: SessionAuth
     let templates: TemplateLibrary
+    let wording: AnswerWording?
+    let linkHosts: Set<String>
 
     public init(context: WebContext) {
         self.context = context
         self.auth = SessionAuth(cookieName: context.configuration.sessionCookie, database: context.database)
         self.templates = TemplateLibrary(directory: context.configuration.templatesDirectory)
+        self.wording = AnswerWording.loadForPages(context)
+        self.linkHosts = Set(context.configuration.reportLinkHosts)
     }
 
     public func handle(_ request: Request) throws -> Response {
@@ -51,9 +55,11 @@ public struct PageRoute: RequestHandler {
             "createdAt": .text(UTCTime.frenchDate(bilan.createdAtMs)),
             "supportUrl": .text(context.configuration.supportURL),
             "demo": .bool(context.configuration.demoMode),
+            "helpCard": .bool(bilan.showsHelpCard),
+            "profile": .text(bilan.profile(wording) ?? ""),
         ]
         if bilan.status == .completed {
-            let report = MarkdownRenderer.render(bilan.report ?? "")
+            let report = MarkdownRenderer.render(bilan.report ?? "", linkHosts: linkHosts)
             values["reportHtml"] = .text(report.html)
             values["toc"] = .list(report.sections.map { ["anchor": .text($0.anchor), "title": .text($0.title)] })
         }

@@ -7,11 +7,14 @@ public struct StatusRoutes: RequestHandler {
     let context: WebContext
     let auth: SessionAuth
     let monitoring: MonitoringRoutes
+    /// The history shows each bilan's profile in the labels file's words.
+    let wording: AnswerWording?
 
     public init(context: WebContext) {
         self.context = context
         self.auth = SessionAuth(cookieName: context.configuration.sessionCookie, database: context.database)
         self.monitoring = MonitoringRoutes(context: context)
+        self.wording = AnswerWording.loadForPages(context)
     }
 
     public func handle(_ request: Request) throws -> Response {
@@ -51,7 +54,12 @@ public struct StatusRoutes: RequestHandler {
         let rows = try context.database.run(BilanQueries.historyForUser, [user])
         var bilans: [JSONValue] = []
         for index in 0..<rows.rowCount {
-            if let snapshot = BilanSnapshot(summaryRow: rows, index: index) { bilans.append(snapshot.json) }
+            guard let snapshot = BilanSnapshot(summaryRow: rows, index: index) else { continue }
+            var json = snapshot.json
+            if let profile = snapshot.profile(wording), case .object(let members) = json {
+                json = .object(members + [("profil", .string(profile))])
+            }
+            bilans.append(json)
         }
         return Response.json(200, ["bilans": .array(bilans)])
     }
@@ -67,6 +75,13 @@ struct BilanSnapshot {
     var completedAtMs: Int64?
     var report: String?
     var errorMessage: String?
+    var distressFlag = false
+    var failureKind: String?
+    var questionnaire: String?
+
+    /// The « Besoin d'en parler ? » card comes first: a free text showed
+    /// distress, or Gemini refused the content (never « reformulez »).
+    var showsHelpCard: Bool { distressFlag || failureKind == FailureKind.contentRefused.rawValue }
 
     /// From `lookupForSession`'s columns starting at `offset`.
     init?(row: PGResult, offset: Int) {
@@ -80,6 +95,9 @@ struct BilanSnapshot {
         completedAtMs = row.int64(0, offset + 5)
         report = row.string(0, offset + 6)
         errorMessage = row.string(0, offset + 7)
+        distressFlag = row.bool(0, offset + 8) == true
+        failureKind = row.string(0, offset + 9)
+        questionnaire = row.string(0, offset + 10)
     }
 
     /// From `historyForUser`'s columns (no report, no message).
@@ -92,6 +110,14 @@ struct BilanSnapshot {
         createdAtMs = rows.int64(index, 3) ?? 0
         updatedAtMs = rows.int64(index, 4) ?? 0
         completedAtMs = rows.int64(index, 5)
+        questionnaire = rows.string(index, 6)
+    }
+
+    /// `Terminale, voie générale — mathématiques, physique-chimie`, from the labels file.
+    func profile(_ wording: AnswerWording?) -> String? {
+        guard let wording, let text = questionnaire, let answers = try? JSONParser.parse(text) else { return nil }
+        let summary = wording.profileSummary(answers)
+        return summary.isEmpty ? nil : summary
     }
 
     var json: JSONValue {
@@ -110,6 +136,7 @@ struct BilanSnapshot {
         if status == .failed {
             members.append(("errorMessage", .string(errorMessage ?? BilanMessages.genericFailure)))
         }
+        if showsHelpCard { members.append(("aide", .bool(true))) }
         return .object(members)
     }
 }

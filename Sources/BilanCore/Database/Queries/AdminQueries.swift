@@ -20,29 +20,32 @@ public enum AdminQueries {
         "admin_insert_payment",
         #"INSERT INTO payments ("userId", "plan", "status") VALUES ($1::uuid, $2, $3) RETURNING "id""#)
 
-    /// $1 status or NULL, $2 email or NULL.
-    /// Columns: id, email, status, progressStep, attempts, age seconds, emailSent.
+    /// $1 status or NULL, $2 email or NULL, $3 only flagged bilans (distress).
+    /// Columns: id, email, status, progressStep, attempts, age seconds, emailSent, distressFlag.
     public static let listBilans = SQLStatement(
         "admin_list_bilans",
         """
         SELECT b."id", orientation_user_email(b."userId"), b."status", b."progressStep", b."attempts",
-               extract(epoch FROM now() - b."createdAt")::bigint, b."emailSentAt" IS NOT NULL
+               extract(epoch FROM now() - b."createdAt")::bigint, b."emailSentAt" IS NOT NULL, b."distressFlag"
           FROM "orientation_bilans" b
          WHERE ($1::text IS NULL OR b."status"::text = $1)
            AND ($2::text IS NULL OR lower(orientation_user_email(b."userId")) = lower($2))
+           AND (NOT $3::boolean OR b."distressFlag")
          ORDER BY b."createdAt" DESC
          LIMIT 500
         """)
 
     /// $1 id. Columns: id, email, status, progressStep, attempts, createdAt, updatedAt, completedAt,
-    /// emailSentAt, lockedBy, errorMessage, failureDetail, analyse, questionnaire, resultat length, nextAttemptAt.
+    /// emailSentAt, lockedBy, errorMessage, failureDetail, analyse, questionnaire, resultat length, nextAttemptAt,
+    /// emailClaimedAt, emailAttempts, failureKind, distressFlag, modelVersions, reportCheck.
     public static let showBilan = SQLStatement(
         "admin_show_bilan",
         """
         SELECT b."id", orientation_user_email(b."userId"), b."status", b."progressStep", b."attempts",
                b."createdAt"::text, b."updatedAt"::text, b."completedAt"::text, b."emailSentAt"::text,
                b."lockedBy", b."errorMessage", b."failureDetail", b."analyse"::text, b."questionnaire"::text,
-               length(b."resultat"), b."nextAttemptAt"::text, b."emailClaimedAt"::text, b."emailAttempts"
+               length(b."resultat"), b."nextAttemptAt"::text, b."emailClaimedAt"::text, b."emailAttempts",
+               b."failureKind", b."distressFlag", b."modelVersions"::text, b."reportCheck"::text
           FROM "orientation_bilans" b WHERE b."id" = $1::uuid
         """)
 }

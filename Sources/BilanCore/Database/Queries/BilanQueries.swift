@@ -3,23 +3,25 @@
 public enum BilanQueries {
     /// Session user and, when the id is well formed and theirs, the bilan: one
     /// round trip for the status route, polled every 5 s by every waiting page.
-    /// The work is in the PL/pgSQL function of migrations/0005, whose query
+    /// The work is in the PL/pgSQL function of migrations/0006, whose query
     /// plan PostgreSQL keeps per connection; this statement itself is trivial
     /// to plan, so the route needs no named prepared statement.
     /// $1 session token (may be NULL), $2 bilan id (NULL when malformed).
-    /// Columns: uid, id, status, progressStep, createdAt, updatedAt, completedAt, resultat, errorMessage.
+    /// Columns: uid, id, status, progressStep, createdAt, updatedAt, completedAt, resultat, errorMessage,
+    /// distressFlag, failureKind, questionnaire.
     public static let lookupForSession = SQLStatement(
-        "bilan_lookup_for_session", "SELECT * FROM orientation_bilan_for_session($1, $2::uuid)")
+        "bilan_lookup_for_session", "SELECT * FROM orientation_session_bilan($1, $2::uuid)")
 
     /// A user's bilans, newest first (history). $1 user id.
-    /// Columns: id, status, progressStep, createdAt, updatedAt, completedAt.
+    /// Columns: id, status, progressStep, createdAt, updatedAt, completedAt, questionnaire.
     public static let historyForUser = SQLStatement(
         "bilan_history_for_user",
         """
         SELECT b."id", b."status", b."progressStep",
                (extract(epoch FROM b."createdAt") * 1000)::bigint,
                (extract(epoch FROM b."updatedAt") * 1000)::bigint,
-               (extract(epoch FROM b."completedAt") * 1000)::bigint
+               (extract(epoch FROM b."completedAt") * 1000)::bigint,
+               b."questionnaire"::text
           FROM "orientation_bilans" b
          WHERE b."userId" = $1::uuid
          ORDER BY b."createdAt" DESC
@@ -47,12 +49,13 @@ public enum BilanQueries {
                  WHERE b."userId" = $1::uuid AND b."createdAt" > now() - interval '366 days')
         """)
 
-    /// A new PENDING bilan. $1 user id, $2 validated questionnaire (JSON). Column: id.
+    /// A new PENDING bilan. $1 user id, $2 validated questionnaire (JSON),
+    /// $3 whether a free text shows distress. Column: id.
     public static let insertPending = SQLStatement(
         "bilan_insert_pending",
         """
-        INSERT INTO "orientation_bilans" ("userId", "questionnaire", "status", "createdAt", "updatedAt")
-        VALUES ($1::uuid, $2::jsonb, 'PENDING', now(), now())
+        INSERT INTO "orientation_bilans" ("userId", "questionnaire", "distressFlag", "status", "createdAt", "updatedAt")
+        VALUES ($1::uuid, $2::jsonb, $3::boolean, 'PENDING', now(), now())
         RETURNING "id"
         """)
 }

@@ -21,7 +21,7 @@ public enum GenerationQueries {
     public static let unlock = SQLStatement("gen_unlock", "SELECT pg_advisory_unlock(7303, hashtext($1::text))")
 
     /// Claims a locked bilan if it is still queued, counting the attempt.
-    /// $1 id, $2 claimer (host:pid). Columns: attempts, progressStep, questionnaire, analyse.
+    /// $1 id, $2 claimer (host:pid). Columns: attempts, progressStep, questionnaire, analyse, distressFlag.
     public static let claim = SQLStatement(
         "gen_claim",
         """
@@ -29,51 +29,67 @@ public enum GenerationQueries {
            SET "attempts" = "attempts" + 1, "lockedBy" = $2, "startedAt" = now(), "updatedAt" = now(),
                "nextAttemptAt" = NULL
          WHERE "id" = $1::uuid AND "status" = 'PENDING'
-        RETURNING "attempts", "progressStep", "questionnaire"::text, coalesce("analyse", '{}'::jsonb)::text
+        RETURNING "attempts", "progressStep", "questionnaire"::text, coalesce("analyse", '{}'::jsonb)::text,
+                  "distressFlag"
         """)
+
+    /// A bilan whose free texts show distress by today's phrase list (it may
+    /// have been created before the phrase was added). $1 id.
+    public static let flagDistress = SQLStatement(
+        "gen_flag_distress",
+        #"UPDATE "orientation_bilans" SET "distressFlag" = true WHERE "id" = $1::uuid AND NOT "distressFlag""#)
 
     /// The pass under way. $1 id, $2 step.
     public static let setStep = SQLStatement(
         "gen_set_step",
         #"UPDATE "orientation_bilans" SET "progressStep" = $2::int, "updatedAt" = now() WHERE "id" = $1::uuid"#)
 
-    /// Saves one pass's output and moves to the next step in one statement.
-    /// $1 id, $2 checkpoint key, $3 output (JSON), $4 next step.
+    /// Saves one pass's output, with the model version that wrote it, and
+    /// moves to the next step in one statement.
+    /// $1 id, $2 checkpoint key, $3 output (JSON), $4 next step, $5 model version.
     public static let saveCheckpoint = SQLStatement(
         "gen_save_checkpoint",
         """
         UPDATE "orientation_bilans"
            SET "analyse" = coalesce("analyse", '{}'::jsonb) || jsonb_build_object($2::text, $3::jsonb),
+               "modelVersions" = coalesce("modelVersions", '{}'::jsonb) || jsonb_build_object($2::text, $5::text),
                "progressStep" = $4::int, "updatedAt" = now()
          WHERE "id" = $1::uuid
         """)
 
-    /// $1 id, $2 report (Markdown).
+    /// $1 id, $2 report (Markdown), $3 the report check's verdict (JSON).
     public static let complete = SQLStatement(
         "gen_complete",
         """
         UPDATE "orientation_bilans"
-           SET "status" = 'COMPLETED', "resultat" = $2, "completedAt" = now(), "updatedAt" = now(),
-               "progressStep" = 3, "errorMessage" = NULL, "failureDetail" = NULL
+           SET "status" = 'COMPLETED', "resultat" = $2, "reportCheck" = $3::jsonb, "completedAt" = now(),
+               "updatedAt" = now(), "progressStep" = 3, "errorMessage" = NULL, "failureDetail" = NULL,
+               "failureKind" = NULL
          WHERE "id" = $1::uuid AND "status" = 'PENDING'
         """)
 
-    /// $1 id, $2 user-safe message, $3 technical detail.
+    /// $1 id, $2 user-safe message, $3 technical detail, $4 failure kind
+    /// (`CONTENT_REFUSED`, `REPORT_REFUSED`, `ATTEMPTS`, `SERVICE`), $5 the
+    /// report check's verdict when the report was refused (JSON or NULL).
     public static let fail = SQLStatement(
         "gen_fail",
         """
         UPDATE "orientation_bilans"
-           SET "status" = 'FAILED', "errorMessage" = $2, "failureDetail" = $3, "updatedAt" = now()
+           SET "status" = 'FAILED', "errorMessage" = $2, "failureDetail" = $3, "failureKind" = $4,
+               "reportCheck" = coalesce($5::jsonb, "reportCheck"), "updatedAt" = now()
          WHERE "id" = $1::uuid AND "status" = 'PENDING'
         """)
 
     /// Gives a bilan back to the queue after a transient failure.
-    /// $1 id, $2 delay in seconds, $3 technical detail.
+    /// $1 id, $2 delay in seconds, $3 technical detail, $4 whether the run
+    /// counts against MAX_ATTEMPTS (not when our configuration was at fault,
+    /// e.g. every configured model retired: fixing the setting is enough).
     public static let requeue = SQLStatement(
         "gen_requeue",
         """
         UPDATE "orientation_bilans"
            SET "nextAttemptAt" = now() + make_interval(secs => $2::double precision),
+               "attempts" = CASE WHEN $4::boolean THEN "attempts" ELSE greatest("attempts" - 1, 0) END,
                "failureDetail" = $3, "updatedAt" = now()
          WHERE "id" = $1::uuid AND "status" = 'PENDING'
         """)
@@ -81,7 +97,7 @@ public enum GenerationQueries {
     /// The notification, if still owed and not being sent: a claim left by a
     /// generator that died mid-send may have gone out, so it is only taken
     /// over once it is older than $2 seconds. $1 id.
-    /// Columns: recipient, report, attempts so far.
+    /// Columns: recipient, report, attempts so far, distressFlag.
     public static let claimEmail = SQLStatement(
         "gen_claim_email",
         """
@@ -90,7 +106,7 @@ public enum GenerationQueries {
          WHERE "id" = $1::uuid AND "status" = 'COMPLETED' AND "emailSentAt" IS NULL
            AND ("emailClaimedAt" IS NULL
                 OR "emailClaimedAt" < now() - make_interval(secs => $2::double precision))
-        RETURNING orientation_user_email("userId"), "resultat", "emailAttempts"
+        RETURNING orientation_user_email("userId"), "resultat", "emailAttempts", "distressFlag"
         """)
 
     /// The transport refused the message: it did not leave, recovery may retry at once. $1 id.
