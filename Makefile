@@ -139,3 +139,7 @@ deploy-test: deps-test build
 
 # Performance harness (bench/, docs/PERFORMANCE.md): `make bench`, ~25 min.
 include bench/bench.mk
+
+# `make eval` (docs/QUALITY.md): a report for every fixture questionnaire, the
+# report check on each, and the rule × sample table. Not part of `make test`.
+include eval/eval.mk
