@@ -15,8 +15,11 @@ import pytest
 
 from deploy_support import REPO, closed_port, new_database, run, scratch_dir, wait_for
 
-LINE = re.compile(r"^(ok  |FAIL) (\S+) +(.*)$")
-NAMES = ["configuration", "database", "direct-database", "templates", "generator-slots", "gemini", "mail"]
+LINE = re.compile(r"^(ok  |warn|FAIL) (\S+) +(.*)$")
+# One gemini line per configured model: the default and its default fallback (SPEC §12).
+GEMINI = ["gemini:gemini-3.6-flash", "gemini:gemini-3.5-flash"]
+NAMES = ["configuration", "database", "direct-database", "templates", "report-files", "facts", "generator-slots",
+         *GEMINI, "mail"]
 SMTP_SECRET = "sm7p-pa55word"
 
 
@@ -35,7 +38,7 @@ def check(installed, env: dict, *args: str) -> tuple[int, dict[str, tuple[bool, 
         match = LINE.match(line)
         assert match, f"not a check line: {line!r}\n{output}"
         assert match[2] not in checks, f"{match[2]} twice"
-        checks[match[2]] = (match[1] == "ok  ", match[3])
+        checks[match[2]] = (match[1] != "FAIL", match[3])
     return result.returncode, checks, output
 
 
@@ -74,8 +77,13 @@ def incomplete_templates(installed):
     folder = scratch_dir("bilan-templates-")
     shutil.copytree(installed.share / "templates", folder, dirs_exist_ok=True)
     (folder / "mail" / "bilan-ready.html").unlink()
+    # Beside it, a copy without one level instruction file (SPEC §12).
+    levels = folder.parent / (folder.name + "-levels")
+    shutil.copytree(installed.share / "templates", levels, dirs_exist_ok=True)
+    (levels / "prompts" / "niveaux" / "premiere.txt").unlink()
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
+    shutil.rmtree(levels, ignore_errors=True)
 
 
 # ---- good ----------------------------------------------------------------------------
@@ -113,14 +121,17 @@ def bad_cases(stack, templates) -> dict[str, tuple[dict, list[str], str]]:
     return {
         "wrong-database": ({"DATABASE_URL": f"postgresql:///no_such_db?host={stack.pg_socket_dir}&user=postgres"},
                            ["database", "direct-database"], "no_such_db"),
-        "unreachable-gemini": ({"GEMINI_BASE_URL": f"http://127.0.0.1:{port}"}, ["gemini"], ""),
+        "unreachable-gemini": ({"GEMINI_BASE_URL": f"http://127.0.0.1:{port}"}, GEMINI, ""),
         "closed-smtp-port": ({"MAIL_TRANSPORT": "smtp", "SMTP_URL": f"smtp://bilan:{SMTP_SECRET}@127.0.0.1:{port}",
                               "SMTP_TLS": "none"}, ["mail"], ""),
         "template-missing": ({"TEMPLATES_DIR": str(templates)}, ["templates"], "bilan-ready.html"),
+        "level-file-missing": ({"TEMPLATES_DIR": str(templates.parent / (templates.name + "-levels"))},
+                               ["report-files"], "premiere.txt"),
     }
 
 
-@pytest.mark.parametrize("case", ["wrong-database", "unreachable-gemini", "closed-smtp-port", "template-missing"])
+@pytest.mark.parametrize("case", ["wrong-database", "unreachable-gemini", "closed-smtp-port", "template-missing",
+                                  "level-file-missing"])
 @pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
 def test_one_bad_setting_fails_its_check(installed, installed_stack, good_env, incomplete_templates, case, as_json):
     changes, expected, detail = bad_cases(installed_stack, incomplete_templates)[case]
@@ -137,12 +148,13 @@ def test_one_bad_setting_fails_its_check(installed, installed_stack, good_env, i
 
 def test_four_problems_at_once_are_four_fail_lines(installed, installed_stack, good_env, incomplete_templates):
     changes = {}
-    for settings, _, _ in bad_cases(installed_stack, incomplete_templates).values():
-        changes.update(settings)
+    for case, (settings, _, _) in bad_cases(installed_stack, incomplete_templates).items():
+        if case != "level-file-missing":
+            changes.update(settings)
     status, checks, output = check(installed, dict(good_env, **changes))
     assert status == 1, output
-    assert failing(checks) == sorted(["database", "direct-database", "gemini", "mail", "templates"]), output
-    assert [line.split()[0] for line in output.splitlines()].count("FAIL") == 5, output
+    assert failing(checks) == sorted(["database", "direct-database", *GEMINI, "mail", "templates"]), output
+    assert [line.split()[0] for line in output.splitlines()].count("FAIL") == 6, output
     assert checks["configuration"][0] and checks["generator-slots"][0], output
 
 

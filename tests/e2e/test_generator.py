@@ -119,7 +119,8 @@ TRANSIENT = [
 ]
 PERMANENT = [
     ("400", 1, "serviceMisconfigured"), ("401", 2, "serviceMisconfigured"), ("403", 3, "serviceMisconfigured"),
-    ("404", 1, "serviceMisconfigured"),
+    # 404 NOT_FOUND means a retired model: the next configured model is asked
+    # (test_report_engine.py, model currency), so it is not a permanent fault.
     ("safety", 3, "contentRefused"), ("blocked", 1, "contentRefused"), ("recitation", 2, "contentRefused"),
     ("other", 3, "contentRefused"),
 ]
@@ -202,14 +203,25 @@ def test_transient_fault_on_every_call_fails_after_max_attempts(gen):
     print(f"\n[always-503] FAILED after {runs} recover run(s), {len(log)} Gemini calls")
 
 
-def test_hostile_model_output_is_neutralised_on_the_result_page(gen):
-    set_default_fault(gen, "xss")
+def test_hostile_model_output_is_never_stored_and_is_neutralised_on_the_result_page(gen):
+    """A report full of markup fails the report check twice (draft and repair,
+    SPEC §12) and is not stored; the same report forced into the table, as a
+    report stored before the check or edited by hand, is rendered harmless."""
+    set_faults(gen, ["ok", "ok", "xss", "xss"])
     client = new_client(gen, "xss")
     bilan_id = create_bilan(client, "premiere-ses-undecided")
     body = wait_settled(client, bilan_id, timeout=30)
-    assert body["status"] == "COMPLETED", f"{body}" + log_excerpt(gen, bilan_id)
-    assert [entry["fault"] for entry in gemini_requests(gen)] == ["xss"] * 3
+    assert body["status"] == "FAILED", f"{body}" + log_excerpt(gen, bilan_id)
+    assert [entry["fault"] for entry in gemini_requests(gen)] == [None, None, "xss", "xss"]
+    assert kinds(gemini_requests(gen)) == ["json", "text", "final", "repair"]
+    row = bilan_row(gen, bilan_id)
+    assert row["resultat"] is None and row["failureKind"] == "REPORT_REFUSED", row
+    wait_generators_idle(gen)
+    assert raw_mails_to(gen, client.email) == []
 
+    gen.psql("""UPDATE "orientation_bilans" SET "status" = 'COMPLETED', "resultat" = "analyse"->>'repair',
+                       "completedAt" = now() WHERE "id" = :'v1'::uuid""", bilan_id)
+    assert "<script>" in bilan_row(gen, bilan_id)["resultat"]
     response = client.get(f"/orientation/resultat/{bilan_id}")
     assert response.status_code == 200, response.status_code
     assert response.headers["Content-Type"].startswith("text/html"), response.headers
@@ -217,10 +229,6 @@ def test_hostile_model_output_is_neutralised_on_the_result_page(gen):
     for heading in REPORT_HEADINGS:
         assert heading in page.replace("&#39;", "'").replace("&#x27;", "'").replace("&apos;", "'"), heading
     check_safe_html(page)
-    wait_generators_idle(gen)
-    mails = raw_mails_to(gen, client.email)
-    assert len(mails) == 1
-    check_ready_mail(mails[0], link=link_of(gen, bilan_id), address=client.email)
 
 
 def test_requeued_bilan_waits_for_its_delay_and_recover_fails_it_at_the_limit(slots):
