@@ -8,7 +8,8 @@ public struct DistressDetector: Sendable {
     let phrases: [String]
 
     public init(phrases: [String]) {
-        self.phrases = phrases.map { TextFolding.spaced($0) }.filter { $0.count > 2 }
+        // A phrase of one or two letters (« a », « je ») would match nearly every text.
+        self.phrases = phrases.filter { TextFolding.words($0).joined().count >= 3 }.map { TextFolding.spaced($0) }
     }
 
     public static func load(templatesDirectory: String) throws(TemplateFileError) -> DistressDetector {

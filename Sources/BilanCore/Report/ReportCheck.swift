@@ -107,7 +107,7 @@ public struct ReportCheck: Sendable {
         var unsourced: [String] = []
         var total = 0
         for line in text.lines where !line.inFence {
-            let dates = ReportText.preciseDates(in: line.text)
+            let dates = ReportText.preciseDates(in: ReportText.withoutListMarker(line.text))
             total += dates.count
             guard !dates.isEmpty, !TextFolding.fold(String(line.text)).contains("a verifier") else { continue }
             unsourced += dates.filter { !factDates.contains($0) }

@@ -51,17 +51,40 @@ public enum ReportLinks {
     }
 
     /// `[text](target)` starting at `index`; images `![…](…)` count too.
+    /// Brackets nest in the text and parentheses in the target, as in cmark.
     private static func inlineLink(in text: String, at index: String.Index) -> ReportLink? {
-        guard text[index] == "[", let close = text[index...].firstIndex(of: "]") else { return nil }
+        guard text[index] == "[", let close = matching(in: text, from: index, open: "[", close: "]") else { return nil }
         let afterClose = text.index(after: close)
         guard afterClose < text.endIndex, text[afterClose] == "(",
-            let end = text[afterClose...].firstIndex(of: ")")
+            let end = matching(in: text, from: afterClose, open: "(", close: ")")
         else { return nil }
         let inside = text[text.index(after: afterClose)..<end].trimmingSpaces()
         let target = String(inside.split(separator: " ", maxSplits: 1).first ?? "")
         let label = String(text[text.index(after: index)..<close])
         guard !label.contains("\n") else { return nil }
         return ReportLink(url: target.trimmingAngles(), form: .inline, range: index..<text.index(after: end), text: label)
+    }
+
+    /// The index of the `close` that balances the `open` at `start`, on the same line.
+    private static func matching(in text: String, from start: String.Index, open: Character, close: Character) -> String.Index? {
+        var depth = 0
+        var index = start
+        while index < text.endIndex {
+            let character = text[index]
+            if character.isNewline { return nil }
+            if character == "\\" {
+                index = text.index(after: index)
+                if index < text.endIndex { index = text.index(after: index) }
+                continue
+            }
+            if character == open { depth += 1 }
+            if character == close {
+                depth -= 1
+                if depth == 0 { return index }
+            }
+            index = text.index(after: index)
+        }
+        return nil
     }
 
     /// `<scheme:…>`.
@@ -93,7 +116,20 @@ public enum ReportLinks {
     /// The report with every link that is not allowed turned into plain text
     /// that no renderer links again: an inline link keeps its text, an
     /// address loses its scheme (`https://example.com/x` → `example.com/x`).
+    /// Repeated until nothing is left to neutralise, since a link's text may
+    /// itself be an address (`[https://x.example](https://x.example)`); the
+    /// count is of the report's own links.
     public static func neutraliseOffList(_ report: String, hosts: Set<String>) -> (report: String, count: Int) {
+        var (text, count) = neutraliseOnce(report, hosts: hosts)
+        for _ in 0..<8 {
+            let (next, more) = neutraliseOnce(text, hosts: hosts)
+            guard more > 0 else { break }
+            text = next
+        }
+        return (text, count)
+    }
+
+    private static func neutraliseOnce(_ report: String, hosts: Set<String>) -> (report: String, count: Int) {
         var out = ""
         var last = report.startIndex
         var count = 0

@@ -34,7 +34,9 @@ struct ReportText {
         for line in lines where !line.inFence {
             let trimmed = line.text.trimmingSpaces()
             if trimmed.hasPrefix("## ") {
-                inSection = ReportOutline.same(String(trimmed.dropFirst(3)), heading)
+                var title = String(trimmed.dropFirst(3))
+                while title.hasSuffix("#") { title.removeLast() }  // closing hashes, as MarkdownSections reads them
+                inSection = ReportOutline.same(title, heading)
                 continue
             }
             guard inSection, !trimmed.isEmpty else { continue }
@@ -46,6 +48,13 @@ struct ReportText {
             }
         }
         return items
+    }
+
+    /// The line without its list marker (`- `, `1. `): a step number is not a day.
+    static func withoutListMarker(_ line: Substring) -> Substring {
+        let trimmed = line.drop { $0 == " " || $0 == "\t" }
+        guard isListMarker(String(trimmed.prefix(5))) else { return line }
+        return trimmed.drop { $0 != " " }
     }
 
     static func isListMarker(_ line: String) -> Bool {

@@ -81,8 +81,10 @@ public enum PassValidation {
     /// Models sometimes wrap answers in ```json fences despite instructions.
     static func stripCodeFence(_ text: String) -> String {
         let trimmed = text.trimmingSpaces()
-        guard trimmed.hasPrefix("```"), trimmed.hasSuffix("```") else { return trimmed }
+        if !trimmed.isEmpty, trimmed.allSatisfy({ $0 == "`" }) { return "" }
         var lines = trimmed.split(separator: "\n", omittingEmptySubsequences: false)
+        // One line (```` ``` ```` alone, or ```` ```json {…}``` ````) is not a fence around anything.
+        guard trimmed.hasPrefix("```"), trimmed.hasSuffix("```"), lines.count >= 2 else { return trimmed }
         lines.removeFirst()
         lines.removeLast()
         return lines.joined(separator: "\n")
