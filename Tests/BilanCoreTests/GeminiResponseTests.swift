@@ -34,6 +34,7 @@ struct GeminiResponseTests {
         #expect(result.promptTokens == 1200)
         #expect(result.outputTokens == 800)
         #expect(result.totalTokens == 2300)
+        #expect(result.modelVersion == "gemini-2.5-flash")
     }
 
     @Test func missingFinishReasonAndUsageStillSucceeds() throws {
@@ -128,11 +129,31 @@ struct GeminiResponseTests {
         #expect(error(status, "").httpStatus == status)
     }
 
-    @Test(arguments: [400, 401, 403, 404])
+    @Test(arguments: [400, 401, 403])
     func clientErrorsRejected(_ status: Int) {
         let body = #"{"error":{"code":\#(status),"message":"API key not valid. Please pass a valid API key.","status":"INVALID_ARGUMENT","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"API_KEY_INVALID"}]}}"#
         #expect(error(status, body).kind == .rejected)
         #expect(error(status, "").kind == .rejected)
+    }
+
+    /// SPEC §12: a retired or unknown model answers 404 NOT_FOUND; the client
+    /// then asks the next configured model instead of failing the bilan.
+    @Test func notFoundIsAMissingModel() {
+        let body = #"{"error":{"code":404,"message":"models/gemini-2.5-flash is not found for API version v1beta, or is not supported for generateContent.","status":"NOT_FOUND"}}"#
+        let failure = error(404, body)
+        #expect(failure.kind == .modelMissing)
+        #expect(failure.httpStatus == 404)
+        #expect(failure.detail.contains("NOT_FOUND") && failure.detail.contains("gemini-2.5-flash"))
+        // Whatever the body says.
+        #expect(error(404, "").kind == .modelMissing)
+        #expect(error(404, "<html>Not Found</html>").kind == .modelMissing)
+    }
+
+    @Test func modelVersionRead() throws {
+        let body = #"{"candidates":[{"content":{"parts":[{"text":"Bonjour"}]},"finishReason":"STOP"}],"modelVersion":"gemini-3.6-flash-001"}"#
+        #expect(try answer(body).get().modelVersion == "gemini-3.6-flash-001")
+        // Absent: empty, not a failure.
+        #expect(try answer(#"{"candidates":[{"content":{"parts":[{"text":"Bonjour"}]}}]}"#).get().modelVersion == "")
     }
 
     @Test func errorSummaryKeepsStatusAndMessage() {

@@ -2,7 +2,10 @@ import Testing
 @testable import BilanCore
 @testable import BilanWeb
 
-/// SPEC §6: the report is untrusted; raw HTML is shown as text, unsafe links are dropped.
+/// SPEC §6 and §12: the report is untrusted; raw HTML is shown as text, and a
+/// link stays a link only when it goes over https to a host of
+/// `REPORT_LINK_HOSTS` (http to a listed host is upgraded), otherwise it
+/// becomes its text — the report check's rule, applied again to stored reports.
 @Suite("Markdown rendering")
 struct MarkdownRendererTests {
     static let hostile: [String] = [
@@ -49,7 +52,17 @@ struct MarkdownRendererTests {
         "[x](/\\evil.example)",
     ]
 
-    static func html(_ markdown: String) -> String { MarkdownRenderer.render(markdown).html }
+    static let hosts = Set(ReportOutline.defaultLinkHosts)
+
+    static func render(_ markdown: String) -> RenderedReport { MarkdownRenderer.render(markdown, linkHosts: hosts) }
+
+    static func html(_ markdown: String) -> String { render(markdown).html }
+
+    /// The `href` of every `<a>` of an HTML fragment.
+    static func hrefs(_ html: String) -> [String] {
+        TestSupport.tags(in: html).map { ParsedTag($0) }.filter { $0.name == "a" }
+            .map { tag in tag.attributes.first { $0.0 == "href" }?.1 ?? "" }
+    }
 
     /// Checks every real tag of the output: no script, no image, no event
     /// handler, no unsafe link target.
@@ -111,13 +124,59 @@ struct MarkdownRendererTests {
         }
     }
 
-    @Test func safeLinksKept() {
+    @Test func allowedLinksKept() {
         #expect(Self.html("[ONISEP](https://www.onisep.fr/)").contains("<a href=\"https://www.onisep.fr/\">ONISEP</a>"))
-        #expect(Self.html("[Parcoursup](http://www.parcoursup.fr)").contains("href=\"http://www.parcoursup.fr\""))
-        #expect(Self.html("[écrire](mailto:support@example.org)").contains("href=\"mailto:support@example.org\""))
-        #expect(Self.html("[plus bas](#section-2)").contains("href=\"#section-2\""))
-        #expect(Self.html("[accueil](/orientation/)").contains("href=\"/orientation/\""))
-        #expect(!Self.html("[x](//evil.example/)").contains("href=\"//evil"))
+        #expect(Self.hrefs(Self.html("<https://www.parcoursup.gouv.fr/>")) == ["https://www.parcoursup.gouv.fr/"])
+        #expect(Self.hrefs(Self.html("Voir https://www.education.gouv.fr/bac.")) == ["https://www.education.gouv.fr/bac"])
+        #expect(Self.hrefs(Self.html("[Parcoursup](https://parcoursup.gouv.fr:443/x)")) == ["https://parcoursup.gouv.fr:443/x"])
+    }
+
+    @Test func httpToAListedHostIsUpgraded() {
+        #expect(Self.hrefs(Self.html("[Parcoursup](http://www.parcoursup.fr)")) == ["https://www.parcoursup.fr"])
+        #expect(Self.hrefs(Self.html("[ONISEP](HTTP://www.onisep.fr/metiers)")) == ["https://www.onisep.fr/metiers"])
+    }
+
+    @Test func bareWwwAddressOfAListedHostBecomesAnHttpsLink() {
+        let output = Self.html("Consultez www.onisep.fr pour les métiers.")
+        #expect(Self.hrefs(output) == ["https://www.onisep.fr"])
+        #expect(output.contains(">www.onisep.fr</a>"))
+    }
+
+    /// Anything but https to a listed host is its text: other hosts, other
+    /// schemes, relative targets, look-alike hosts and userinfo tricks.
+    @Test(arguments: [
+        ("[le guide](https://www.example.com/guide)", "le guide"),
+        ("[cliquez ici](javascript:alert(1))", "cliquez ici"),
+        ("[écrire](mailto:support@example.org)", "écrire"),
+        ("[plus bas](#section-2)", "plus bas"),
+        ("[accueil](/orientation/)", "accueil"),
+        ("[x](//evil.example/)", "x"),
+        ("[ONISEP](https://www.onisep.fr.evil.com/)", "ONISEP"),
+        ("[ONISEP](https://www.onisep.fr@evil.com/)", "ONISEP"),
+        ("[fichier](ftp://www.onisep.fr/)", "fichier"),
+        ("<https://evil.example/page>", "https://evil.example/page"),
+        ("Voir https://evil.example/page ici.", "https://evil.example/page"),
+        ("Voir www.example.com ici.", "www.example.com"),
+    ])
+    func offListLinksBecomeText(_ markdown: String, _ text: String) {
+        let output = Self.html(markdown)
+        #expect(!output.contains("<a"), "\(markdown) → \(output)")
+        #expect(output.contains(text), "\(markdown) → \(output)")
+    }
+
+    /// CommonMark allows brackets inside a link's text: this is one link
+    /// (ReportCheckTests.linkWithBracketsInItsTextFails relies on it).
+    @Test func bracketsInsideALinkText() {
+        #expect(Self.html("[voir [ici]](https://www.onisep.fr/)").contains("<a href=\"https://www.onisep.fr/\">voir [ici]</a>"))
+        let output = Self.html("[voir [ici]](javascript:alert(1))")
+        #expect(!output.contains("<a") && output.contains("voir [ici]"))
+    }
+
+    @Test func renderedLinksAreThoseTheCheckAllows() {
+        // The renderer and the report check agree on a mixed paragraph.
+        let markdown = "[a](https://www.onisep.fr/) [b](http://evil.example) <https://www.etudiant.gouv.fr/> www.example.org [c](https://service-public.fr/)"
+        let allowed = ReportLinks.find(in: markdown).filter { ReportLinks.isAllowed($0, hosts: Self.hosts) }.map(\.url)
+        #expect(Self.hrefs(Self.html(markdown)) == allowed)
     }
 
     @Test func imagesAreDropped() {
@@ -142,7 +201,7 @@ struct MarkdownRendererTests {
         let markdown = ["# Titre", "", "## Un", "texte", "```", "## pas un titre", "```", "## Deux"]
             .joined(separator: newline)
         #expect(MarkdownSections.headings(markdown) == ["Un", "Deux"])
-        #expect(MarkdownRenderer.render(markdown).sections.map(\.title) == ["Un", "Deux"])
+        #expect(Self.render(markdown).sections.map(\.title) == ["Un", "Deux"])
     }
 
     @Test func headingsBecomeSections() {
@@ -161,7 +220,7 @@ struct MarkdownRendererTests {
 
             ## Plan `d'action`
             """
-        let report = MarkdownRenderer.render(markdown)
+        let report = Self.render(markdown)
         #expect(report.sections.map(\.anchor) == ["section-1", "section-2", "section-3"])
         #expect(report.sections.map(\.title) == ["Synthèse de votre profil", "Pistes d'études recommandées", "Plan d'action"])
         #expect(report.html.contains("<h2 id=\"section-1\">Synthèse de votre profil</h2>"))
@@ -174,14 +233,14 @@ struct MarkdownRendererTests {
     }
 
     @Test func hostileHeadingTitles() {
-        let report = MarkdownRenderer.render("## <script>alert(1)</script> Plan\n\n## Ressources <img src=x onerror=alert(1)>")
+        let report = Self.render("## <script>alert(1)</script> Plan\n\n## Ressources <img src=x onerror=alert(1)>")
         #expect(report.sections.count == 2)
         Self.expectSafe(report.html, "headings")
         #expect(report.html.contains("<h2 id=\"section-1\">"))
     }
 
     @Test func emptyReport() {
-        let report = MarkdownRenderer.render("")
+        let report = Self.render("")
         #expect(report.sections.isEmpty)
         #expect(!report.html.contains("<"))
     }

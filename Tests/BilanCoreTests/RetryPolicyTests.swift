@@ -57,7 +57,8 @@ struct RetryPolicyTests {
         #expect(once.delay(afterAttempt: 1, error: Self.transient, jitter: 0) == nil)
     }
 
-    @Test(arguments: [GeminiError.Kind.refused, .rejected, .exhausted])
+    /// `.modelMissing` is not retried on the same model: the client moves to the next one.
+    @Test(arguments: [GeminiError.Kind.refused, .rejected, .exhausted, .modelMissing])
     func neverRetriesFinalErrors(_ kind: GeminiError.Kind) {
         let error = GeminiError(kind, "final", httpStatus: 400, retryAfterSeconds: 5)
         for attempt in 1...4 {

@@ -1,10 +1,26 @@
 @testable import BilanCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 // Helpers shared by the test files: independent decoders (so the tests do not
 // trust the code they check), the sample questionnaires and small builders.
 
 enum TestSupport {
-    static let samplesDirectory = "/work/shared/samples"
+    /// The repository's root, found from this file's path
+    /// (`<root>/Tests/BilanCoreTests/TestSupport.swift`), so the tests read
+    /// the repository's own files in any clone, wherever it lives.
+    static let repositoryRoot: String = {
+        var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
+        parts.removeLast(3)
+        return parts.joined(separator: "/")
+    }()
+
+    /// The six sample questionnaires of SPEC §5, kept in the repository.
+    static let samplesDirectory = repositoryRoot + "/tests/fixtures/questionnaires/samples"
+    /// The shipped `templates/` folder (prompts, labels, facts, distress phrases).
+    static let templatesDirectory = repositoryRoot + "/templates"
+
     static let sampleNames = [
         "postbac-reorientation-enseignement.json",
         "premiere-ses-undecided.json",
@@ -17,6 +33,17 @@ enum TestSupport {
     /// The raw bytes of one sample questionnaire.
     static func sampleBytes(_ name: String) -> [UInt8]? {
         readFileBytes(samplesDirectory + "/" + name)
+    }
+
+    /// One sample questionnaire, parsed and validated as the create handler would.
+    static func sample(_ name: String) throws -> JSONValue {
+        guard let bytes = sampleBytes(name) else { throw TemplateFileError(path: samplesDirectory + "/" + name, problem: "unreadable") }
+        return try QuestionnaireValidator.validate(try JSONParser.parse(bytes))
+    }
+
+    /// The shipped labels, facts, level instructions and distress phrases.
+    static func materials() throws -> ReportMaterials {
+        try ReportMaterials.load(templatesDirectory: templatesDirectory)
     }
 
     /// Standard base64 (RFC 4648) decoding; nil on any malformed input.
@@ -113,6 +140,51 @@ enum TestSupport {
             rest = after[after.index(after: close)...]
         }
         return result
+    }
+}
+
+/// A fresh directory under /tmp (made with `mkdtemp`), for tests that need
+/// files on disk; `remove()` deletes it and everything in it.
+struct TemporaryDirectory {
+    let path: String
+
+    init() throws {
+        var template = Array("/tmp/bilan-unit-XXXXXX".utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        guard made != nil else { throw SystemError.current("mkdtemp") }
+        path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
+
+    /// Writes `text` at `relative` (parent folders made as needed).
+    func write(_ relative: String, _ text: String) throws {
+        var folder = path
+        for part in relative.split(separator: "/").dropLast() {
+            folder += "/" + part
+            guard mkdir(folder, 0o700) == 0 || errno == EEXIST else { throw SystemError.current("mkdir \(folder)") }
+        }
+        try writeFileAtomically(path + "/" + relative, Array(text.utf8), mode: 0o600)
+    }
+
+    func delete(_ relative: String) {
+        unlink(path + "/" + relative)
+    }
+
+    /// Removes the directory and its content; refuses anything but a
+    /// directory this type made.
+    func remove() {
+        guard path.hasPrefix("/tmp/bilan-unit-") else { return }
+        Self.removeTree(path)
+    }
+
+    private static func removeTree(_ path: String) {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
+        if info.st_mode & S_IFMT == S_IFDIR {
+            for name in DirectoryListing.names(in: path) ?? [] { removeTree(path + "/" + name) }
+            rmdir(path)
+        } else {
+            unlink(path)
+        }
     }
 }
 

@@ -7,14 +7,18 @@ The tests run in file order and share one stack; each uses its own user.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from selenium.webdriver.common.by import By
 
 from browser_support import (STUDENT, add_subscriber, bilan_status, callback_link, element, fill_questionnaire,
-                             log_in_with_cookie, mails_to, screenshot, submit, text_body, text_of, until,
+                             log_in_with_cookie, mails_to, present, screenshot, submit, text_body, text_of, until,
                              wait_for_mail, wait_for_questionnaire, wait_for_result_page)
 
 pytestmark = pytest.mark.usefixtures("stack_logs")
@@ -291,3 +295,65 @@ def test_failed_generation_shows_message_support_and_retry(stack, browsers, arti
         f"FRONT BUG: the FAILED card's buttons are not centred (gap left {left_gap:.0f}px, right "
         f"{right_gap:.0f}px): www/assets/site.css has `.state .actions {{ justify-content: center; }}` "
         "but no such rule for `.failed .actions` (the FAILED section is `card failed`, not `state`)")
+
+
+# ---- the report engine (SPEC §12) as the student sees it ---------------------------------
+SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "questionnaires" / "samples"
+
+
+def create_from_sample(driver, stack, address: str, answers: dict) -> str:
+    """Posts a questionnaire from the logged-in page (same origin, the
+    browser's own cookie) and opens its result page; returns the bilan id."""
+    status, bilan_id = driver.execute_async_script(
+        "var done = arguments[arguments.length - 1];"
+        "fetch('/api/orientation/create', {method: 'POST', headers: {'Content-Type': 'application/json'},"
+        "  body: JSON.stringify(arguments[0])}).then(function (r) { return r.json().then(function (b) {"
+        "  done([r.status, b.bilanId]); }); });", answers)
+    assert status == 202, status
+    driver.get(f"{stack.base_url}/orientation/resultat/{bilan_id}")
+    until(driver, lambda d: bilan_status(d) in ("COMPLETED", "FAILED"), GENERATION_TIMEOUT,
+          "the bilan never finished")
+    return bilan_id
+
+
+def test_report_first_screen_speaks_french_and_knows_the_year(stack, browsers, artifacts):
+    """terminale-sante-stress.json, as `make run` shows it: the profile line in
+    the labels file's words, a title with the school year, no code anywhere
+    (ordinary exam stress does not bring up the help card)."""
+    address = "ines.sante@example.org"
+    add_subscriber(stack, address)
+    driver = browsers()
+    log_in_with_cookie(driver, stack, address)
+    answers = json.loads((SAMPLES / "terminale-sante-stress.json").read_text(encoding="utf-8"))
+    create_from_sample(driver, stack, address, answers)
+    assert bilan_status(driver) == "COMPLETED"
+    profile = text_of(driver, "profile")
+    assert profile.startswith("Terminale, voie générale") and "physique-chimie" in profile, profile
+    title = driver.find_element(By.CSS_SELECTOR, "#report h1").text
+    now = datetime.now(ZoneInfo("Europe/Paris"))
+    start = now.year if now.month >= 9 else now.year - 1
+    assert f"{start}-{start + 1}" in title, title
+    page_text = driver.find_element(By.TAG_NAME, "body").text
+    for code in ("PHYSIQUE_CHIMIE", "MATHS_COMPLEMENTAIRES", "BAC_8", "REGIONALE", "TERMINALE", "projetProfessionnel"):
+        assert code not in page_text, code
+    assert not present(driver, "help-card")
+    screenshot(driver, artifacts / "report-sante-stress.png", max_height=1000)
+
+
+def test_distress_puts_the_help_card_first(stack, browsers, artifacts):
+    address = "sam.detresse@example.org"
+    add_subscriber(stack, address)
+    driver = browsers()
+    log_in_with_cookie(driver, stack, address)
+    answers = json.loads((SAMPLES / "terminale-cpge-aero.json").read_text(encoding="utf-8"))
+    answers["difficultes"] = "Je n'en peux plus, je me sens seul et j'ai parfois envie de disparaître."
+    create_from_sample(driver, stack, address, answers)
+    card = element(driver, "help-card")
+    assert card.is_displayed() and "Besoin d'en parler ?" in card.text, card.text
+    for needed in ("3114", "0 800 235 236", "119", "psychologue de l'Éducation nationale"):
+        assert needed in card.text, needed
+    # First thing on the page: above the report, inside the viewport.
+    report = element(driver, "report")
+    assert card.location["y"] < report.location["y"]
+    assert card.location["y"] < driver.execute_script("return window.innerHeight;")
+    screenshot(driver, artifacts / "help-card.png", max_height=1000)
