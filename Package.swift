@@ -43,17 +43,20 @@ let package = Package(
         // Configuration, JSON, the domain rules, PostgreSQL, templates, logging.
         .target(
             name: "BilanCore",
-            dependencies: ["CLibPQ", "CSpawn", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
         // E-mail: MIME building and the smtp/sendmail/file transports (libcurl).
         .target(name: "BilanMail", dependencies: ["BilanCore", "CCurl"], swiftSettings: strict),
+        // The report's Markdown as safe HTML (cmark-gfm): rendered once by the
+        // generator at completion, and by the page for older reports.
+        .target(name: "BilanMarkdown", dependencies: ["BilanCore", "CCmark"], swiftSettings: strict),
         // FastCGI/CGI serving, requests and responses, the route handlers' logic.
         .target(
-            name: "BilanWeb", dependencies: ["BilanCore", "BilanMail", "CFastCGI", "CCmark"],
+            name: "BilanWeb", dependencies: ["BilanCore", "BilanMail", "BilanMarkdown", "CFastCGI", "CSpawn"],
             swiftSettings: strict),
         // The generator's mechanisms: queue, Gemini client, passes, recovery.
         .target(
-            name: "BilanGeneration", dependencies: ["BilanCore", "BilanMail", "CCurl"],
+            name: "BilanGeneration", dependencies: ["BilanCore", "BilanMail", "BilanMarkdown", "CCurl"],
             swiftSettings: strict),
 
         handler("bilan-eligibility", folder: "Eligibility"),
@@ -73,7 +76,7 @@ let package = Package(
             path: "Sources/Admin", swiftSettings: strict),
 
         .testTarget(
-            name: "BilanCoreTests", dependencies: ["BilanCore", "BilanWeb", "BilanMail", "BilanGeneration"],
+            name: "BilanCoreTests", dependencies: ["BilanCore", "BilanWeb", "BilanMail", "BilanMarkdown", "BilanGeneration"],
             swiftSettings: strict),
     ]
 )

@@ -30,12 +30,12 @@ core_sources() {
     find Sources/BilanCore -name '*.swift' ! -path '*/Database/*' ! -path '*/Logging/*' | LC_ALL=C sort
 }
 
-# The few BilanWeb files under test, found by name so a move between folders
+# The few BilanWeb (and BilanMarkdown) files under test, found by name so a move between folders
 # does not break the build (a new dependency of theirs must be added here).
 WEB_FILES="FormDecoding.swift Request.swift Cookies.swift ReturnPath.swift MarkdownRenderer.swift"
 web_sources() {
     for name in $WEB_FILES; do
-        path=$(find Sources/BilanWeb -name "$name" | head -n 1)
+        path=$(find Sources/BilanWeb Sources/BilanMarkdown -name "$name" | head -n 1)
         [ -n "$path" ] || { echo "fuzz: Sources/BilanWeb/**/$name not found (update WEB_FILES in fuzz/fuzz.sh)" >&2; exit 1; }
         echo "$path"
     done

@@ -7,6 +7,8 @@
 -- the one that gets exercised every time.
 -- Every statement is guarded: running this file twice (psql -f) changes nothing.
 BEGIN;
+-- A migrator stuck behind another session's lock fails instead of hanging.
+SET LOCAL lock_timeout = '30s';
 SELECT pg_advisory_xact_lock(7301, 0);  -- one migrator at a time
 
 CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -5,6 +5,8 @@
 -- become COMPLETED (as the site's original Prisma migration did); new rows
 -- start PENDING. Guarded so a second run changes nothing.
 BEGIN;
+-- A migrator stuck behind another session's lock fails instead of hanging.
+SET LOCAL lock_timeout = '30s';
 SELECT pg_advisory_xact_lock(7301, 0);
 
 DO $$

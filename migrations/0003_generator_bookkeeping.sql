@@ -12,6 +12,8 @@
 --   "emailClaimedAt"/"emailSentAt"  the notification is claimed before sending
 --                   and stamped after, so it goes out once.
 BEGIN;
+-- A migrator stuck behind another session's lock fails instead of hanging.
+SET LOCAL lock_timeout = '30s';
 SELECT pg_advisory_xact_lock(7301, 0);
 
 ALTER TABLE "orientation_bilans"

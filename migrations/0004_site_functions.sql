@@ -3,6 +3,8 @@
 -- (docs/INTEGRATION.md); so they are created only when absent, and a second
 -- run never overwrites a site's version.
 BEGIN;
+-- A migrator stuck behind another session's lock fails instead of hanging.
+SET LOCAL lock_timeout = '30s';
 SELECT pg_advisory_xact_lock(7301, 0);
 
 DO $$

@@ -7,6 +7,8 @@
 -- It resolves the session only through orientation_session_user(), which a
 -- site may have replaced (docs/INTEGRATION.md).
 BEGIN;
+-- A migrator stuck behind another session's lock fails instead of hanging.
+SET LOCAL lock_timeout = '30s';
 SELECT pg_advisory_xact_lock(7301, 0);
 
 -- Timestamps as Unix milliseconds: no date parsing in the handler.

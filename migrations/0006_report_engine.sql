@@ -12,18 +12,25 @@
 --                    bilan-admin list --flagged finds the bilan.
 --   "failureKind"    why a FAILED bilan failed, in one word the pages can act on
 --                    (CONTENT_REFUSED shows the help card, never « reformulez »).
+--   "resultatHtml"/"resultatToc"  the checked report rendered once at
+--                    completion (size-capped) with its table of contents, so a
+--                    page view never parses Markdown (SPEC §16).
 --
 -- The status lookup gains these columns and the questionnaire (for the
 -- profile line of the page): a new function, since a function's result type
 -- cannot be changed in place; the old one is dropped.
 BEGIN;
+-- A migrator stuck behind another session's lock fails instead of hanging.
+SET LOCAL lock_timeout = '30s';
 SELECT pg_advisory_xact_lock(7301, 0);
 
 ALTER TABLE "orientation_bilans"
     ADD COLUMN IF NOT EXISTS "modelVersions" jsonb,
     ADD COLUMN IF NOT EXISTS "reportCheck"   jsonb,
     ADD COLUMN IF NOT EXISTS "distressFlag"  boolean NOT NULL DEFAULT false,
-    ADD COLUMN IF NOT EXISTS "failureKind"   text;
+    ADD COLUMN IF NOT EXISTS "failureKind"   text,
+    ADD COLUMN IF NOT EXISTS "resultatHtml"  text,
+    ADD COLUMN IF NOT EXISTS "resultatToc"   jsonb;
 
 -- bilan-admin list --flagged: few rows, newest first.
 CREATE INDEX IF NOT EXISTS "orientation_bilans_flagged_idx"
@@ -35,7 +42,8 @@ DROP FUNCTION IF EXISTS orientation_bilan_for_session(text, uuid);
 CREATE OR REPLACE FUNCTION orientation_session_bilan(token text, bilan uuid)
 RETURNS TABLE ("userId" uuid, "id" uuid, "status" text, "progressStep" int, "createdAtMs" bigint,
                "updatedAtMs" bigint, "completedAtMs" bigint, "resultat" text, "errorMessage" text,
-               "distressFlag" boolean, "failureKind" text, "questionnaire" text)
+               "distressFlag" boolean, "failureKind" text, "questionnaire" text, "resultatHtml" text,
+               "resultatToc" text)
 LANGUAGE plpgsql STABLE AS $f$
 DECLARE
     owner uuid := orientation_session_user(token);
@@ -47,7 +55,8 @@ BEGIN
            (extract(epoch FROM b."createdAt") * 1000)::bigint,
            (extract(epoch FROM b."updatedAt") * 1000)::bigint,
            (extract(epoch FROM b."completedAt") * 1000)::bigint,
-           b."resultat", b."errorMessage", b."distressFlag", b."failureKind", b."questionnaire"::text
+           b."resultat", b."errorMessage", b."distressFlag", b."failureKind", b."questionnaire"::text,
+           b."resultatHtml", b."resultatToc"::text
       FROM (SELECT 1) AS one
       LEFT JOIN "orientation_bilans" b ON b."id" = bilan AND b."userId" = owner;
 END

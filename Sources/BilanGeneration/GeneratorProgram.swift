@@ -28,11 +28,37 @@ public struct GeneratorProgram {
         withSlotAndConnection(purpose: "recover", bilan: nil) { parts in
             let failed = try parts.recovery.failExhaustedBilans()
             let mails = try parts.recovery.retryUnsentEmails()
+            let queued = try parts.mailQueue.drain()
+            let purged = try parts.recovery.purgeExpired() + parts.mailQueue.purge()
             let handled = try parts.generator.drainQueue(startingWith: nil)
             logger.info(
                 "recovery finished",
-                metadata: ["failed": "\(failed)", "mails_sent": "\(mails.sent)", "mails_failed": "\(mails.failed)", "generated": "\(handled)"])
+                metadata: [
+                    "failed": "\(failed)", "mails_sent": "\(mails.sent + queued.sent)",
+                    "mails_failed": "\(mails.failed + queued.failed)", "purged": "\(purged)", "generated": "\(handled)",
+                ])
         }
+    }
+
+    /// `send-mail`: what the handlers queued (login links), now. Takes no
+    /// generator slot: a login must not wait for reports being written.
+    public func sendQueuedMail() -> Int32 {
+        do {
+            let connection = try PGConnection(url: configuration.directURL, applicationName: "bilan-mail-sender")
+            let sender = MailQueueSender(connection: connection, mailer: mailer(), logger: logger)
+            let result = try sender.drain()
+            logger.info("mail queue drained", metadata: ["sent": "\(result.sent)", "failed": "\(result.failed)"])
+            return 0
+        } catch {
+            logger.error("mail sender stopped on an error; recovery will retry", metadata: ["cause": "\(error)"])
+            return 75
+        }
+    }
+
+    private func mailer() -> Mailer {
+        Mailer(
+            configuration: configuration, transport: MailTransports.make(configuration),
+            templates: TemplateLibrary(directory: configuration.templatesDirectory))
     }
 
     /// Sends a bilan's notification now (after `adminResend` made it owed again).
@@ -59,6 +85,7 @@ public struct GeneratorProgram {
         let recovery: Recovery
         let queue: BilanQueue
         let notifier: BilanNotifier
+        let mailQueue: MailQueueSender
     }
 
     private func withSlotAndConnection(purpose: String, bilan: String?, _ body: (Parts) throws -> Void) -> Int32 {
@@ -103,7 +130,7 @@ public struct GeneratorProgram {
             maxTries: configuration.geminiMaxTries, baseSeconds: configuration.geminiRetryBaseSeconds)
         let gemini = GeminiClient(configuration: configuration, policy: policy, logger: logger)
         let queue = BilanQueue(connection: connection)
-        let mailer = Mailer(configuration: configuration, transport: MailTransports.make(configuration), templates: templates)
+        let mailer = mailer()
         let notifier = BilanNotifier(
             connection: connection, mailer: mailer, publicURL: configuration.publicURL,
             ledger: SentMailLedger(runtimeDirectory: configuration.runtimeDirectory),
@@ -120,6 +147,6 @@ public struct GeneratorProgram {
             recovery: Recovery(
                 connection: connection, queue: queue, notifier: notifier, maxAttempts: configuration.maxAttempts,
                 logger: logger),
-            queue: queue, notifier: notifier)
+            queue: queue, notifier: notifier, mailQueue: MailQueueSender(connection: connection, mailer: mailer, logger: logger))
     }
 }

@@ -15,6 +15,7 @@ let usage = """
     SYNOPSIS
         bilan-generator run <bilanId>
         bilan-generator recover
+        bilan-generator send-mail
 
     DESCRIPTION
         run       Generate the bilan (three Gemini passes, each checkpointed), mark it
@@ -23,7 +24,10 @@ let usage = """
                   generators already run on this host, leaves the bilan queued.
         recover   Fail bilans past MAX_ATTEMPTS, retry unsent e-mails, then drain the
                   queue (bilans whose generator died are queued again). For a systemd
-                  timer or cron, every minute.
+                  timer or cron, every minute. Also sends queued mail and purges
+                  expired sessions and login links.
+        send-mail Send the mails the handlers queued (login links). Spawned detached
+                  by bilan-auth after its answer; takes no generator slot.
 
     ENVIRONMENT
         Settings come from the environment or the KEY=value file named by BILAN_CONFIG,
@@ -41,7 +45,9 @@ if arguments.first == "--help" || arguments.first == "-h" {
     print(usage)
     exit(0)
 }
-let validUsage = (arguments.first == "run" && arguments.count == 2) || (arguments.first == "recover" && arguments.count == 1)
+let validUsage =
+    (arguments.first == "run" && arguments.count == 2)
+    || (["recover", "send-mail"].contains(arguments.first) && arguments.count == 1)
 if !validUsage {
     LogSink.writeToStandardError(usage)
     exit(64)
@@ -67,6 +73,8 @@ case ("run", 2):
     exit(program.run(bilanId: id))
 case ("recover", 1):
     exit(program.recover())
+case ("send-mail", 1):
+    exit(program.sendQueuedMail())
 default:
     LogSink.writeToStandardError(usage)
     exit(64)

@@ -1,6 +1,7 @@
 import Testing
 @testable import BilanCore
 @testable import BilanWeb
+@testable import BilanMarkdown
 
 /// SPEC §6 and §12: the report is untrusted; raw HTML is shown as text, and a
 /// link stays a link only when it goes over https to a host of

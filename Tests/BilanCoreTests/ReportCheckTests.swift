@@ -1,4 +1,5 @@
 import Testing
+@testable import BilanMarkdown
 @testable import BilanCore
 
 /// SPEC §12 and docs/REPORT-ENGINE.md « The report check »: a hand-written

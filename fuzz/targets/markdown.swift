@@ -7,13 +7,13 @@ import BilanWeb
 /// Properties of the HTML: every `<` opens a tag cmark writes for Markdown
 /// (a fixed list of elements and attributes, double-quoted values), there is no
 /// stray `>`; explicitly no `<script`, no `<img`, no `href="javascript:` and no
-/// `on…=` attribute; every link target is empty, relative, or http(s)/mailto
-/// as a browser would read it. The table of contents lists exactly the
+/// `on…=` attribute; every link target is https to a host of the allow-list
+/// (SPEC §12) as a browser would read it. The table of contents lists exactly the
 /// `<h2 id="section-N">` headings, numbered from 1.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let markdown = String(decoding: inputBytes(data, size), as: UTF8.self)
-    let report = MarkdownRenderer.render(markdown)
+    let report = MarkdownRenderer.render(markdown, linkHosts: linkHosts)
     let html = report.html
 
     let lower = html.lowercased()
@@ -30,6 +30,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     return 0
 }
+
+private let linkHosts = Set(ReportOutline.defaultLinkHosts)
 
 /// Elements cmark-gfm writes for CommonMark and the table/strikethrough/autolink extensions.
 private let allowedElements: Set<String> = [
@@ -95,8 +97,8 @@ private func scanTags(_ bytes: [UInt8], html: String) -> [String] {
     return anchors
 }
 
-/// Why a browser could follow `href` somewhere other than an http(s)/mailto URL
-/// or this site; nil when it cannot. Reads the target as the URL parser does:
+/// Why a browser could follow `href` somewhere other than an https URL of an
+/// allowed host; nil when it cannot. Reads the target as the URL parser does:
 /// character references decoded (once), leading C0/space stripped, tabs and
 /// line breaks removed.
 private func unsafeLinkTarget(_ attributeValue: String) -> String? {
@@ -106,12 +108,16 @@ private func unsafeLinkTarget(_ attributeValue: String) -> String? {
     let url = String(String.UnicodeScalarView(scalars)).lowercased()
     if url.hasPrefix("//") || url.hasPrefix("/\\") || url.hasPrefix("\\") { return "leaves the site" }
     // A scheme is letters, digits, + - . up to the first `:`, starting with a letter.
-    guard let colon = url.firstIndex(of: ":") else { return nil }
+    guard let colon = url.firstIndex(of: ":") else { return "relative link" }
     let scheme = url[..<colon]
     guard let first = scheme.first, first.isASCII, first.isLetter,
         scheme.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+-.".contains($0)) })
-    else { return nil }
-    return ["http", "https", "mailto"].contains(String(scheme)) ? nil : "scheme \(scheme)"
+    else { return "no scheme" }
+    guard scheme == "https" else { return "scheme \(scheme)" }
+    var host = url.dropFirst("https://".count).prefix { !"/?#\\".contains($0) }
+    if let at = host.lastIndex(of: "@") { host = host[host.index(after: at)...] }
+    if let port = host.firstIndex(of: ":") { host = host[..<port] }
+    return linkHosts.contains(String(host)) ? nil : "host \(host) not allowed"
 }
 
 /// The references cmark writes in attributes, decoded in one pass as a browser

@@ -60,6 +60,7 @@ def main():
         "parent_pgid": parent_pgid,
         "fds": open_descriptors(),
         "stdin_is_dev_null": is_dev_null(0),
+        "environ": sorted(os.environ),
         "started": time.time(),
     }
     base = os.path.join(folder, str(pid))

@@ -7,12 +7,13 @@ A stack of its own runs with GENERATOR_PATH pointing at fake_generator.py,
 which records how it was started and then works for 5 s.
 """
 import json
+import re
 import time
 from pathlib import Path
 
 import pytest
 
-from support import Users, assert_json, start_stack, stop_stack, wait_for
+from support import REPO, Users, assert_json, start_stack, stop_stack, wait_for
 
 FAKE_GENERATOR = Path(__file__).resolve().parent / "fake_generator.py"
 SECRET = "e2e-gemini-key-3f9c1d"
@@ -25,12 +26,23 @@ def records(tmp_path_factory):
     return tmp_path_factory.mktemp("fake-generator")
 
 
+def fake_generator_launcher(records: Path) -> str:
+    """The fake generator behind a script that gives it its settings: the
+    handler passes on only the service's own settings (SPEC §16), so
+    FAKE_GENERATOR_DIR could not travel through the environment."""
+    script = records / "bilan-generator"
+    script.write_text("#!/bin/sh\n"
+                      f"export FAKE_GENERATOR_DIR='{records}' FAKE_GENERATOR_SECONDS={WORK_SECONDS}\n"
+                      f'exec /usr/bin/python3 "{FAKE_GENERATOR}" "$@"\n')
+    script.chmod(0o755)
+    return str(script)
+
+
 @pytest.fixture(scope="module")
 def spawn_stack(records):
+    records.chmod(0o755)
     stack = start_stack(env={
-        "GENERATOR_PATH": str(FAKE_GENERATOR),
-        "FAKE_GENERATOR_DIR": str(records),
-        "FAKE_GENERATOR_SECONDS": str(WORK_SECONDS),
+        "GENERATOR_PATH": fake_generator_launcher(records),
         "GEMINI_API_KEY": SECRET,
         "GEMINI_BASE_URL": "http://127.0.0.1:9",  # never called by the fake generator
     })
@@ -89,6 +101,19 @@ def test_generator_stdio_is_not_tied_to_the_request(spawned):
 def test_no_secret_in_the_generator_command_line(spawned):
     assert all(SECRET not in arg for arg in spawned["record"]["argv"])
     assert SECRET.encode() not in spawned["cmdline"]
+
+
+def test_generator_gets_the_settings_and_nothing_of_the_request(spawned):
+    """An allow-list (SPEC §16): in CGI mode the handler's own environment
+    is the request (HTTP_COOKIE holds the student's session)."""
+    names = set(spawned["record"]["environ"]) - {"FAKE_GENERATOR_DIR", "FAKE_GENERATOR_SECONDS", "PWD", "SHLVL", "_"}
+    assert "GEMINI_API_KEY" in names and "DATABASE_URL" in names and "PUBLIC_URL" in names, names
+    request_variables = {n for n in names if n.startswith(("HTTP_", "CONTENT_", "REQUEST_", "QUERY_", "SCRIPT_",
+                                                            "SERVER_", "REMOTE_", "DOCUMENT_", "GATEWAY_", "FCGI_"))}
+    assert not request_variables, request_variables
+    settings = (REPO / "Sources" / "BilanCore" / "Config" / "SettingNames.swift").read_text()
+    allowed = set(re.findall(r'"([A-Za-z_]+)"', settings))
+    assert names <= allowed, names - allowed
 
 
 def test_generator_outlives_the_request(spawned):

@@ -129,13 +129,20 @@ def test_model_version_of_each_pass_is_stored(eng):
 
 # ---- the report check and its repair ------------------------------------------------------
 def test_a_clean_report_is_stored_with_a_passing_verdict_and_no_repair(eng):
-    _, bilan_id, body = generate(eng, "clean")
+    client, bilan_id, body = generate(eng, "clean")
     assert body["status"] == "COMPLETED", body
     assert kinds(gemini_requests(eng)) == ["json", "text", "final"]
     verdict = report_check(eng, bilan_id)
     assert verdict["passed"] is True and verdict["repaired"] is False and verdict["broken"] == [], verdict
     assert {rule["id"] for rule in verdict["rules"]} == {
         "title", "headings", "no-html", "links", "size", "length", "free-texts", "no-codes", "plan", "dates"}
+    # Rendered once at completion (SPEC §16): the page shows that HTML.
+    row = bilan_row(eng, bilan_id)
+    assert row["resultatHtml"].count("<h2 id=\"section-") == 8 and len(row["resultatToc"]) == 8, row["resultatToc"]
+    marker = "<p>Rendu stocké à la complétion.</p>"
+    eng.psql("""UPDATE "orientation_bilans" SET "resultatHtml" = "resultatHtml" || :'v1' WHERE "id" = :'v2'::uuid""",
+             marker, bilan_id)
+    assert marker in client.get(f"/orientation/resultat/{bilan_id}").text
 
 
 @pytest.mark.parametrize("fault", ["report-offlist-link", "report-html", "report-extra-heading", "report-huge"])
@@ -193,8 +200,9 @@ def test_a_report_breaking_only_soft_rules_is_stored_with_its_verdict(eng):
 def test_an_off_list_link_in_a_stored_report_renders_as_text(eng):
     client, bilan_id, body = generate(eng, "stored-link")
     assert body["status"] == "COMPLETED", body
-    # A report stored before the check existed, or edited by hand.
-    eng.psql("""UPDATE "orientation_bilans" SET "resultat" = "resultat" || :'v1' WHERE "id" = :'v2'::uuid""",
+    # A report stored before the check existed (no stored rendering), or edited by hand.
+    eng.psql("""UPDATE "orientation_bilans" SET "resultat" = "resultat" || :'v1', "resultatHtml" = NULL
+                 WHERE "id" = :'v2'::uuid""",
              "\n\nVoir [ce forum](https://forum.example.net/orientation), <https://evil.example/x>, "
              "[Onisep](http://www.onisep.fr/metiers) et [Parcoursup](https://www.parcoursup.gouv.fr).\n", bilan_id)
     page = client.get(f"/orientation/resultat/{bilan_id}").text

@@ -102,7 +102,12 @@ public struct Configuration: Sendable {
             mailFrom: try reader.mailFrom(publicURL: publicURL),
             sendmailPath: env["SENDMAIL_PATH"] ?? "/usr/sbin/sendmail",
             supportURL: env["SUPPORT_URL"] ?? publicURL.origin + "/contact",
-            sessionCookie: try reader.token("SESSION_COOKIE", default: "bilan_session"),
+            // `__Host-` on https (SPEC §16): the browser then refuses the cookie
+            // unless it is Secure, for this host only and Path=/, so a
+            // sibling subdomain cannot plant a session. A site that names its
+            // own cookie keeps its name.
+            sessionCookie: try reader.token(
+                "SESSION_COOKIE", default: publicURL.isHTTPS ? "__Host-bilan_session" : "bilan_session"),
             maxGenerators: try reader.integer("MAX_GENERATORS", default: 4, range: 1...256),
             maxAttempts: try reader.integer("MAX_ATTEMPTS", default: 5, range: 1...50),
             generatorPath: env["GENERATOR_PATH"] ?? executableDirectory + "/bilan-generator",

@@ -46,19 +46,21 @@ public final class Database {
         }
     }
 
-    /// A connection on which BEGIN succeeded; a stale one (PostgreSQL
-    /// restarted since the last request) is replaced once.
+    /// A connection on which BEGIN succeeded, with the lock timeout set; a
+    /// stale one (PostgreSQL restarted since the last request) is replaced once.
     private func connectionInTransaction() throws(DatabaseError) -> PGConnection {
         do {
-            let connection = try connected()
-            try connection.query("BEGIN")
-            return connection
+            return try begin(try connected())
         } catch let error where error.kind == .connectionLost {
             self.connection = nil
-            let connection = try connected()
-            try connection.query("BEGIN")
-            return connection
+            return try begin(try connected())
         }
+    }
+
+    private func begin(_ connection: PGConnection) throws(DatabaseError) -> PGConnection {
+        try connection.query("BEGIN")
+        try connection.query(LockTimeout.statement)
+        return connection
     }
 
     /// Runs `body` inside BEGIN … COMMIT, rolling back on any thrown error.

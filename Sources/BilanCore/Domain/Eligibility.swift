@@ -13,10 +13,13 @@ public struct EligibilityFacts: Sendable {
         public var id: String
         public var status: BilanStatus
         public var createdAtMs: Int64
-        public init(id: String, status: BilanStatus, createdAtMs: Int64) {
+        /// Why a FAILED bilan failed (`FailureKind`), nil otherwise.
+        public var failureKind: String?
+        public init(id: String, status: BilanStatus, createdAtMs: Int64, failureKind: String? = nil) {
             self.id = id
             self.status = status
             self.createdAtMs = createdAtMs
+            self.failureKind = failureKind
         }
     }
 
@@ -36,6 +39,10 @@ public enum EligibilityDecision: Equatable, Sendable {
     case eligible(plan: String)
     case noSubscription
     case alreadyUsed(lastBilanId: String, nextEligibleAtMs: Int64)
+    /// Too many bilans refused by Gemini lately (SPEC §16): a FAILED bilan
+    /// does not use up the year, so without this cap one subscriber could
+    /// loop refused content and spend the site's quota.
+    case tooManyRefusals(nextEligibleAtMs: Int64)
 
     public var json: JSONValue {
         switch self {
@@ -46,12 +53,17 @@ public enum EligibilityDecision: Equatable, Sendable {
                 "eligible": false, "reason": "ALREADY_USED", "lastBilanId": .string(id),
                 "nextEligibleAt": .string(UTCTime.iso8601(next)),
             ]
+        case .tooManyRefusals(let next):
+            return ["eligible": false, "reason": "TOO_MANY_REFUSALS", "nextEligibleAt": .string(UTCTime.iso8601(next))]
         }
     }
 }
 
 public enum Eligibility {
     public static let yearMs: Int64 = 365 * 86_400_000
+    /// At most this many content refusals per user per `refusalWindowMs`.
+    public static let maxRefusals = 3
+    public static let refusalWindowMs: Int64 = 30 * 86_400_000
     static let subscriptionPlans: Set<String> = ["MONTHLY", "ANNUAL"]
 
     /// Eligible iff a SUCCEEDED MONTHLY or ANNUAL payment exists (access from the
@@ -68,6 +80,14 @@ public enum Eligibility {
         }
         if let latest = counting.max(by: { $0.createdAtMs < $1.createdAtMs }) {
             return .alreadyUsed(lastBilanId: latest.id, nextEligibleAtMs: latest.createdAtMs + yearMs)
+        }
+        let refusals = facts.bilans.filter {
+            $0.status == .failed && $0.failureKind == FailureKind.contentRefused.rawValue
+                && facts.nowMs - $0.createdAtMs < refusalWindowMs
+        }.map(\.createdAtMs).sorted(by: >)
+        if refusals.count >= maxRefusals {
+            // Eligible again when the oldest of the last `maxRefusals` leaves the window.
+            return .tooManyRefusals(nextEligibleAtMs: refusals[maxRefusals - 1] + refusalWindowMs)
         }
         return .eligible(plan: plan)
     }

@@ -1,4 +1,5 @@
 import BilanCore
+import BilanMarkdown
 import Logging
 
 /// How one generation run of a bilan ended.
@@ -67,7 +68,13 @@ public struct PassRunner {
             }
             switch outcome {
             case .publish(let report, let verdict):
-                try connection.query(GenerationQueries.complete.sql, [bilan.id, report, verdict.json.serialized])
+                // Rendered once, here, so a page view never parses Markdown.
+                let rendered = MarkdownRenderer.render(report, linkHosts: check.linkHosts)
+                let fits = rendered.html.utf8.count <= RenderedReport.maxStoredBytes
+                try connection.query(
+                    GenerationQueries.complete.sql,
+                    [bilan.id, report, verdict.json.serialized, fits ? rendered.html : nil,
+                     fits ? rendered.tocJSON.serialized : nil])
                 logger.info("bilan completed", metadata: ["bilan": "\(bilan.id)", "repaired": "\(verdict.repaired)"])
                 return .completed
             case .refuse(let verdict, let detail):

@@ -25,9 +25,12 @@ public struct Response {
         ("X-Content-Type-Options", "nosniff"),
     ]
 
-    /// An HTML page with the security headers of every page we render.
+    /// An HTML page with the security headers of every page we render;
+    /// `headers` replace those of the same name.
     public static func html(_ status: Int, _ page: String, headers: [(String, String)] = []) -> Response {
-        Response(status: status, headers: htmlHeaders + headers, body: Array(page.utf8))
+        let replaced = Set(headers.map { $0.0.lowercased() })
+        let defaults = htmlHeaders.filter { !replaced.contains($0.0.lowercased()) }
+        return Response(status: status, headers: defaults + headers, body: Array(page.utf8))
     }
 
     /// Inline scripts are never allowed: the report is untrusted LLM output.

@@ -2,45 +2,47 @@ import BilanCore
 import BilanMail
 import Logging
 
-/// Magic-link login: `POST /auth/login`, `GET /auth/callback?token=…`,
-/// `POST /auth/logout`.
+/// Magic-link login (SPEC §3, §16): `POST /auth/login` queues a link,
+/// `GET /auth/callback?token=…` shows a confirmation page that consumes
+/// nothing, `POST /auth/callback` (same origin) consumes the token and opens
+/// the session, `POST /auth/logout`.
 public struct AuthRoutes: RequestHandler {
     static let loginTokenLifetime = 15 * 60
     static let sessionLifetime = 30 * 86_400
-    /// Links sent to one address per 15 minutes, beyond which requests are silently dropped.
+    /// Links sent to one address per 15 minutes and per day (SPEC §16); beyond
+    /// them requests are dropped with the same answer.
     static let loginLinksPerWindow = 5
+    static let loginLinksPerDay = 20
     static let neutralAnswer = "Si un compte existe pour cette adresse, un lien de connexion vient d'y être envoyé. Il est valable 15 minutes."
 
     let context: WebContext
-    let mailer: Mailer
+    let templates: TemplateLibrary
+    let spawner: GeneratorSpawner
 
     public init(context: WebContext) {
         self.context = context
-        self.mailer = Mailer(
-            configuration: context.configuration, transport: MailTransports.make(context.configuration),
-            templates: TemplateLibrary(directory: context.configuration.templatesDirectory))
+        self.templates = TemplateLibrary(directory: context.configuration.templatesDirectory)
+        self.spawner = GeneratorSpawner(configuration: context.configuration, logger: context.logger)
     }
 
     public func handle(_ request: Request) throws -> Response {
-        switch request.path {
-        case "/auth/login":
-            guard request.method == "POST" else { throw HTTPError.methodNotAllowed(["POST"]) }
-            return try login(request)
-        case "/auth/callback":
-            guard request.method == "GET" || request.method == "HEAD" else { throw HTTPError.methodNotAllowed(["GET", "HEAD"]) }
-            return try callback(request)
-        case "/auth/logout":
-            guard request.method == "POST" else { throw HTTPError.methodNotAllowed(["POST"]) }
-            return try logout(request)
-        default:
-            throw HTTPError.routeNotFound()
+        switch (request.path, request.method) {
+        case ("/auth/login", "POST"): return try login(request)
+        case ("/auth/callback", "GET"), ("/auth/callback", "HEAD"): return try confirmationPage(request)
+        case ("/auth/callback", "POST"): return try openSession(request)
+        case ("/auth/logout", "POST"): return try logout(request)
+        case ("/auth/login", _), ("/auth/logout", _): throw HTTPError.methodNotAllowed(["POST"])
+        case ("/auth/callback", _): throw HTTPError.methodNotAllowed(["GET", "HEAD", "POST"])
+        default: throw HTTPError.routeNotFound()
         }
     }
 
-    /// Same answer whether or not the address exists, and the mail leaves
-    /// after the answer: neither content nor timing tells them apart.
+    /// Same answer, and the same work in the database, whether or not the
+    /// address exists; the mail is queued, and sent by a detached process
+    /// spawned after the answer: neither content nor timing tells them apart,
+    /// and a slow mail server never holds this worker.
     private func login(_ request: Request) throws -> Response {
-        try OriginCheck.verify(request, publicURL: context.configuration.publicURL, requirePresence: false)
+        try OriginCheck.verify(request, publicURL: context.configuration.publicURL)
         let fields = try LoginForm.fields(request)
         let email = (fields["email"] ?? "").trimmingSpaces()
         guard MailAddress.isPlausible(email) else {
@@ -51,59 +53,81 @@ public struct AuthRoutes: RequestHandler {
             fields.isForm
             ? Response.redirect(303, to: "/auth/check-inbox.html")
             : Response.json(200, ["ok": true, "message": .string(Self.neutralAnswer)])
-
-        guard let (user, token) = try issueLoginToken(email: email, returnTo: returnTo) else { return response }
-        let link = context.configuration.publicURL.link("/auth/callback?token=" + token)
-        let mailer = self.mailer
-        let logger = context.logger
-        response.afterFinish.append {
-            do {
-                try mailer.send(
-                    template: "login", to: email, subject: "Votre lien de connexion",
-                    values: ["link": .text(link), "minutes": "15"])
-                logger.info("login link sent", metadata: ["user": "\(user)"])
-            } catch {
-                logger.error("login link not sent", metadata: ["user": "\(user)", "cause": "\(error)"])
-            }
+        if try queueLoginLink(email: email, returnTo: returnTo) {
+            let spawner = self.spawner
+            response.afterFinish.append { spawner.spawn(arguments: ["send-mail"], bilanId: nil) }
         }
         return response
     }
 
-    /// A new one-time token for a known address under its rate limit, or nil
-    /// (unknown address, or limit reached: the answer stays the same).
-    private func issueLoginToken(email: String, returnTo: String) throws -> (user: String, token: String)? {
+    /// Queues a new one-time link for a known address under its limits; false
+    /// (unknown address, or a limit reached) leaves the answer unchanged.
+    private func queueLoginLink(email: String, returnTo: String) throws -> Bool {
         try context.database.transaction { connection in
             try connection.query(SessionQueries.lockAddressForLogin.sql, [email])
             let candidate = try connection.query(SessionQueries.loginCandidate.sql, [email])
             guard let user = candidate.string(0, 0) else {
                 context.logger.info("login requested for unknown address")
-                return nil
+                return false
             }
-            guard (candidate.int(0, 1) ?? 0) < Self.loginLinksPerWindow else {
+            guard (candidate.int(0, 1) ?? 0) < Self.loginLinksPerWindow, (candidate.int(0, 2) ?? 0) < Self.loginLinksPerDay
+            else {
                 context.logger.warning("login link rate limit reached", metadata: ["user": "\(user)"])
-                return nil
+                return false
             }
             let token = SessionToken.generate()
             try connection.query(
                 SessionQueries.createLoginToken.sql, [token, user, email, returnTo, String(Self.loginTokenLifetime)])
-            return (user, token)
+            let link = context.configuration.publicURL.link("/auth/callback?token=" + token)
+            let values: JSONValue = ["link": .string(link), "minutes": "15"]
+            try connection.query(
+                MailQueueQueries.enqueue.sql,
+                ["login", email, "Votre lien de connexion", "login", values.serialized, user, String(Self.loginTokenLifetime)])
+            context.logger.info("login link queued", metadata: ["user": "\(user)"])
+            return true
         }
     }
 
-    private func callback(_ request: Request) throws -> Response {
+    /// The link's page: it names the (masked) address and asks for a click.
+    /// GET and HEAD consume nothing, so a mail scanner opening the link or an
+    /// attacker sending a victim to their own link logs no one in.
+    private func confirmationPage(_ request: Request) throws -> Response {
         guard let token = request.queryParameter("token"), SessionToken.isWellFormed(token) else {
             return invalidLinkPage()
         }
-        let consumed = try context.database.run(SessionQueries.consumeLoginToken, [token])
-        guard let user = consumed.string(0, 0) else { return invalidLinkPage() }
+        guard let email = try context.database.run(SessionQueries.peekLoginToken, [token]).string(0, 0) else {
+            return invalidLinkPage()
+        }
+        let page = try templates.template("pages/login-confirm.html").render([
+            "maskedEmail": .text(MailAddress.masked(email)), "token": .text(token),
+        ])
+        var response = Response.html(200, page, headers: Self.privateHeaders)
+        if request.method == "HEAD" { response.body = [] }
+        return response
+    }
+
+    /// The confirmation's POST: only here is the token consumed. The user's
+    /// other sessions and unused links end with this login.
+    private func openSession(_ request: Request) throws -> Response {
+        try OriginCheck.verify(request, publicURL: context.configuration.publicURL)
+        guard request.mediaType == "application/x-www-form-urlencoded", !request.bodyTooLarge,
+            let pairs = try? FormDecoding.pairs(request.body),
+            let token = pairs.first(where: { $0.0 == "token" })?.1, SessionToken.isWellFormed(token)
+        else { return invalidLinkPage() }
         let session = SessionToken.generate()
-        try context.database.run(SessionQueries.createSession, [session, user, String(Self.sessionLifetime)])
-        context.logger.info("session opened", metadata: ["user": "\(user)"])
+        let opened: (user: String, returnTo: String?)? = try context.database.transaction { connection in
+            let consumed = try connection.query(SessionQueries.consumeLoginToken.sql, [token])
+            guard let user = consumed.string(0, 0) else { return nil }
+            try connection.query(SessionQueries.endOtherSessions.sql, [user])
+            try connection.query(SessionQueries.createSession.sql, [session, user, String(Self.sessionLifetime)])
+            return (user, consumed.string(0, 1))
+        }
+        guard let opened else { return invalidLinkPage() }
+        context.logger.info("session opened", metadata: ["user": "\(opened.user)"])
         let cookie = Cookies.session(
             name: context.configuration.sessionCookie, token: session, maxAgeSeconds: Self.sessionLifetime,
             secure: context.configuration.publicURL.isHTTPS)
-        return Response.redirect(
-            303, to: ReturnPath.sanitize(consumed.string(0, 1)), headers: [("Set-Cookie", cookie)])
+        return Response.redirect(303, to: ReturnPath.sanitize(opened.returnTo), headers: [("Set-Cookie", cookie)])
     }
 
     private func logout(_ request: Request) throws -> Response {
@@ -117,13 +141,20 @@ public struct AuthRoutes: RequestHandler {
         return Response.json(200, ["ok": true], headers: [("Set-Cookie", cookie)])
     }
 
+    /// A page reached with a token in its address: the token must not leak
+    /// through the Referer of the next request (the origin alone is sent), nor
+    /// be cached. Not `no-referrer`: browsers then send `Origin: null` with the
+    /// confirmation's POST, which the origin check refuses.
+    static let privateHeaders = [("Referrer-Policy", "strict-origin"), ("Cache-Control", "no-store")]
+
     private func invalidLinkPage() -> Response {
         Response.html(
             400,
             SimplePage.render(
                 title: "Lien invalide ou expiré",
                 message: "Ce lien de connexion n'est plus valable : il a déjà servi ou a expiré (15 minutes). Demandez-en un nouveau.",
-                linkText: "Recevoir un nouveau lien", linkHref: context.configuration.loginPath))
+                linkText: "Recevoir un nouveau lien", linkHref: context.configuration.loginPath),
+            headers: Self.privateHeaders)
     }
 }
 

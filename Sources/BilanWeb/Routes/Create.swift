@@ -80,10 +80,13 @@ public struct CreateRoute: RequestHandler {
             case let refusal:
                 var members: [(String, JSONValue)] = []
                 for (key, value) in refusal.json.objectValue ?? [] where key != "eligible" { members.append((key, value)) }
-                let message =
-                    refusal == .noSubscription
-                    ? "Le bilan d'orientation est réservé aux abonnés."
-                    : "Vous avez déjà un bilan d'orientation cette année."
+                let message: String
+                switch refusal {
+                case .noSubscription: message = "Le bilan d'orientation est réservé aux abonnés."
+                case .tooManyRefusals:
+                    message = "Plusieurs bilans n'ont pas pu être rédigés ces dernières semaines : contactez le support, qui pourra vous aider."
+                default: message = "Vous avez déjà un bilan d'orientation cette année."
+                }
                 throw HTTPError(403, "not_eligible", message, extra: members)
             }
         }

@@ -38,11 +38,12 @@ enum EligibilityLookup {
         var bilans: [EligibilityFacts.PastBilan] = []
         if let text = result.string(0, 2), let rows = try? JSONParser.parse(text).arrayValue {
             for row in rows {
-                guard let fields = row.arrayValue, fields.count == 3, let id = fields[0].stringValue,
+                guard let fields = row.arrayValue, fields.count >= 3, let id = fields[0].stringValue,
                     let status = fields[1].stringValue.flatMap(BilanStatus.init(rawValue:)),
                     let created = fields[2].numberValue
                 else { continue }
-                bilans.append(.init(id: id, status: status, createdAtMs: Int64(created)))
+                let kind = fields.count > 3 ? fields[3].stringValue : nil
+                bilans.append(.init(id: id, status: status, createdAtMs: Int64(created), failureKind: kind))
             }
         }
         return EligibilityFacts(payments: payments, bilans: bilans, nowMs: now)

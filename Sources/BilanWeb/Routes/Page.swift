@@ -1,4 +1,5 @@
 import BilanCore
+import BilanMarkdown
 import Logging
 
 /// `GET /orientation/resultat/<id>`: the result page in its three states,
@@ -59,7 +60,7 @@ public struct PageRoute: RequestHandler {
             "profile": .text(bilan.profile(wording) ?? ""),
         ]
         if bilan.status == .completed {
-            let report = MarkdownRenderer.render(bilan.report ?? "", linkHosts: linkHosts)
+            let report = renderedReport(bilan)
             values["reportHtml"] = .text(report.html)
             values["toc"] = .list(report.sections.map { ["anchor": .text($0.anchor), "title": .text($0.title)] })
         }
@@ -68,6 +69,13 @@ public struct PageRoute: RequestHandler {
             values["canRetry"] = .bool(try canStartAgain(user))
         }
         return try pageTemplate("result.html").render(.object(values))
+    }
+
+    /// The HTML the generator stored at completion; reports stored before
+    /// that (or edited by hand) are rendered here, under the same rules.
+    private func renderedReport(_ bilan: BilanSnapshot) -> RenderedReport {
+        if let html = bilan.reportHTML, let stored = RenderedReport(html: html, tocJSON: bilan.reportTOC) { return stored }
+        return MarkdownRenderer.render(bilan.report ?? "", linkHosts: linkHosts)
     }
 
     /// A failed bilan does not use up the year: offer "Réessayer" when the rule allows it.

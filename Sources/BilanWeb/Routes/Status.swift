@@ -78,6 +78,9 @@ struct BilanSnapshot {
     var distressFlag = false
     var failureKind: String?
     var questionnaire: String?
+    /// The report as rendered at completion, and its table of contents (JSON).
+    var reportHTML: String?
+    var reportTOC: String?
 
     /// The « Besoin d'en parler ? » card comes first: a free text showed
     /// distress, or Gemini refused the content (never « reformulez »).
@@ -98,6 +101,8 @@ struct BilanSnapshot {
         distressFlag = row.bool(0, offset + 8) == true
         failureKind = row.string(0, offset + 9)
         questionnaire = row.string(0, offset + 10)
+        reportHTML = row.string(0, offset + 11)
+        reportTOC = row.string(0, offset + 12)
     }
 
     /// From `historyForUser`'s columns (no report, no message).

@@ -14,10 +14,13 @@ public struct FastCGIServer {
 
     let handler: any RequestHandler
     let logger: Logger
+    /// Added to every answer, errors included (HSTS on an https site).
+    let commonHeaders: [(String, String)]
 
-    public init(handler: any RequestHandler, logger: Logger) {
+    public init(handler: any RequestHandler, logger: Logger, commonHeaders: [(String, String)] = []) {
         self.handler = handler
         self.logger = logger
+        self.commonHeaders = commonHeaders
     }
 
     public func run() {
@@ -89,12 +92,13 @@ public struct FastCGIServer {
 
     private func respond(to request: Request) -> Response {
         let started = UTCTime.monotonicSeconds()
-        let response: Response
+        var response: Response
         do {
             response = try handler.handle(request)
         } catch {
             response = ErrorResponder.response(for: error, request: request, logger: logger)
         }
+        response.headers += commonHeaders
         let milliseconds = Int((UTCTime.monotonicSeconds() - started) * 1000)
         if response.status >= 500 || logger.logLevel <= .debug {
             logger.log(

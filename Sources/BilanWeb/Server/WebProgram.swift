@@ -27,7 +27,10 @@ public enum WebProgram {
             exit(0)
         }
         let context = startUp(program: program, needs: needs)
-        FastCGIServer(handler: makeHandler(context), logger: context.logger).run()
+        FastCGIServer(
+            handler: makeHandler(context), logger: context.logger,
+            commonHeaders: securityHeaders(context.configuration)
+        ).run()
         exit(0)
     }
 
@@ -57,6 +60,13 @@ public enum WebProgram {
             One key=value line per event: to the FastCGI error stream (nginx's error
             log) while a request is served, to standard error otherwise.
         """
+    }
+
+    /// HSTS on every HTML and JSON answer when the site is https (SPEC §16):
+    /// nginx's own `add_header` does not reach answers it passes through
+    /// from FastCGI in locations that set headers of their own.
+    static func securityHeaders(_ configuration: Configuration) -> [(String, String)] {
+        configuration.publicURL.isHTTPS ? [("Strict-Transport-Security", "max-age=31536000")] : []
     }
 
     public static func startUp(program: String, needs: Configuration.Needs = []) -> WebContext {

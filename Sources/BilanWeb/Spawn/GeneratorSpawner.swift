@@ -8,7 +8,8 @@ import Glibc
 /// Starts `<generator> run <bilanId>` detached: own session, stdin on
 /// /dev/null, output to the generator log, no other inherited descriptor (the
 /// FastCGI socket above all). Configuration travels in the environment, never
-/// in argv, so no secret shows in `ps`.
+/// in argv, so no secret shows in `ps`; only the settings of `SettingNames`
+/// pass, never the request's variables (CGI mode puts them in the environment).
 public struct GeneratorSpawner {
     let executable: String
     let logPath: String
@@ -45,9 +46,15 @@ public struct GeneratorSpawner {
 
     private func start(arguments: [String], log: String?) -> pid_t {
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
+        let envp = SettingNames.inheritable(from: Environment.processEnvironment()).map { strdup($0) } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
         return argv.withUnsafeBufferPointer { args in
-            cspawn_detached(executable, args.baseAddress, environ, log)
+            envp.withUnsafeBufferPointer { env in
+                cspawn_detached(executable, args.baseAddress, env.baseAddress, log)
+            }
         }
     }
 }

@@ -33,10 +33,10 @@ public enum BilanQueries {
     /// safe behind a transaction-pooling PgBouncer. $1 user id.
     public static let lockUserForCreate = SQLStatement(
         "bilan_lock_user_for_create",
-        "SELECT pg_advisory_xact_lock(7302, hashtext($1::text))")
+        LockSpace.createPerUser.transactionLock("$1::text"))
 
     /// Everything the eligibility rule reads, as JSON arrays. $1 user id.
-    /// Columns: now (ms), payments [[plan,status]…], bilans [[id,status,createdAt ms]…].
+    /// Columns: now (ms), payments [[plan,status]…], bilans [[id,status,createdAt ms,failureKind]…].
     public static let eligibilityFacts = SQLStatement(
         "bilan_eligibility_facts",
         """
@@ -44,7 +44,7 @@ public enum BilanQueries {
                (SELECT coalesce(json_agg(json_build_array(p.plan, p.status)), '[]')
                   FROM orientation_user_payments($1::uuid) p),
                (SELECT coalesce(json_agg(json_build_array(b."id", b."status",
-                        (extract(epoch FROM b."createdAt") * 1000)::bigint)), '[]')
+                        (extract(epoch FROM b."createdAt") * 1000)::bigint, b."failureKind")), '[]')
                   FROM "orientation_bilans" b
                  WHERE b."userId" = $1::uuid AND b."createdAt" > now() - interval '366 days')
         """)

@@ -15,10 +15,11 @@ public enum GenerationQueries {
 
     /// $1 id. Column: true when this session now holds the bilan's lock.
     public static let tryLock = SQLStatement(
-        "gen_try_lock", "SELECT pg_try_advisory_lock(7303, hashtext($1::text))")
+        "gen_try_lock", "SELECT pg_try_advisory_lock(\(LockSpace.generatorPerBilan.rawValue), hashtext($1::text))")
 
     /// $1 id.
-    public static let unlock = SQLStatement("gen_unlock", "SELECT pg_advisory_unlock(7303, hashtext($1::text))")
+    public static let unlock = SQLStatement(
+        "gen_unlock", "SELECT pg_advisory_unlock(\(LockSpace.generatorPerBilan.rawValue), hashtext($1::text))")
 
     /// Claims a locked bilan if it is still queued, counting the attempt.
     /// $1 id, $2 claimer (host:pid). Columns: attempts, progressStep, questionnaire, analyse, distressFlag.
@@ -57,12 +58,14 @@ public enum GenerationQueries {
          WHERE "id" = $1::uuid
         """)
 
-    /// $1 id, $2 report (Markdown), $3 the report check's verdict (JSON).
+    /// $1 id, $2 report (Markdown), $3 the report check's verdict (JSON),
+    /// $4 the report rendered as HTML or NULL, $5 its table of contents (JSON) or NULL.
     public static let complete = SQLStatement(
         "gen_complete",
         """
         UPDATE "orientation_bilans"
            SET "status" = 'COMPLETED', "resultat" = $2, "reportCheck" = $3::jsonb, "completedAt" = now(),
+               "resultatHtml" = $4, "resultatToc" = $5::jsonb,
                "updatedAt" = now(), "progressStep" = 3, "errorMessage" = NULL, "failureDetail" = NULL,
                "failureKind" = NULL
          WHERE "id" = $1::uuid AND "status" = 'PENDING'

@@ -21,15 +21,22 @@ public enum SessionQueries {
     /// limit and all insert. Transaction-scoped: safe behind PgBouncer. $1 address.
     public static let lockAddressForLogin = SQLStatement(
         "login_lock_address",
-        "SELECT pg_advisory_xact_lock(7303, hashtext(lower($1::text)))")
+        LockSpace.loginPerAddress.transactionLock("lower($1::text)"))
 
-    /// $1 address. Columns: user id or NULL, recent tokens for that address (rate limit).
+    /// Records the request, known address or not (both paths write: same
+    /// time), and reads what the limits need. $1 address.
+    /// Columns: user id or NULL, links sent to the address in the last 15
+    /// minutes, links in the last day.
     public static let loginCandidate = SQLStatement(
         "login_candidate",
         """
+        WITH noted AS (
+            INSERT INTO login_requests ("addressHash") VALUES (sha256(convert_to(lower($1), 'UTF8'))))
         SELECT orientation_user_by_email($1),
                (SELECT count(*) FROM login_tokens t
-                 WHERE lower(t."email") = lower($1) AND t."createdAt" > now() - interval '15 minutes')
+                 WHERE lower(t."email") = lower($1) AND t."createdAt" > now() - interval '15 minutes'),
+               (SELECT count(*) FROM login_tokens t
+                 WHERE lower(t."email") = lower($1) AND t."createdAt" > now() - interval '1 day')
         """)
 
     /// $1 token, $2 user id, $3 address, $4 return path, $5 lifetime in seconds.
@@ -40,13 +47,45 @@ public enum SessionQueries {
         VALUES (sha256(convert_to($1, 'UTF8')), $2::uuid, $3, $4, now() + make_interval(secs => $5::int))
         """)
 
-    /// Consumes a token atomically: a second use, or a use after expiry, finds nothing.
+    /// Whether a token is still usable, consuming nothing (the confirmation
+    /// page of a login link). $1 token. Columns: address.
+    public static let peekLoginToken = SQLStatement(
+        "login_token_peek",
+        """
+        SELECT "email" FROM login_tokens
+         WHERE "tokenHash" = sha256(convert_to($1, 'UTF8')) AND "usedAt" IS NULL AND "expiresAt" > now()
+        """)
+
+    /// Consumes a token atomically: a second use, or a use after expiry, finds
+    /// nothing. The user's other unused links end with it.
     /// $1 token. Columns: user id, return path.
     public static let consumeLoginToken = SQLStatement(
         "login_token_consume",
         """
-        UPDATE login_tokens SET "usedAt" = now()
-         WHERE "tokenHash" = sha256(convert_to($1, 'UTF8')) AND "usedAt" IS NULL AND "expiresAt" > now()
-        RETURNING "userId", "returnTo"
+        WITH used AS (
+            UPDATE login_tokens SET "usedAt" = now()
+             WHERE "tokenHash" = sha256(convert_to($1, 'UTF8')) AND "usedAt" IS NULL AND "expiresAt" > now()
+            RETURNING "userId", "returnTo", "tokenHash"),
+        others AS (
+            UPDATE login_tokens t SET "usedAt" = now()
+              FROM used
+             WHERE t."userId" = used."userId" AND t."usedAt" IS NULL AND t."tokenHash" <> used."tokenHash")
+        SELECT "userId", "returnTo" FROM used
+        """)
+
+    /// A new login ends the user's other sessions (a stolen or forgotten
+    /// session does not outlive it). $1 user id.
+    public static let endOtherSessions = SQLStatement(
+        "session_end_others", #"DELETE FROM sessions WHERE "userId" = $1::uuid"#)
+
+    /// Expired sessions, used or expired links older than a day, login
+    /// requests older than a day (recover). Column: rows deleted.
+    public static let purgeExpired = SQLStatement(
+        "session_purge_expired",
+        """
+        WITH s AS (DELETE FROM sessions WHERE "expiresAt" < now() RETURNING 1),
+             t AS (DELETE FROM login_tokens WHERE "expiresAt" < now() - interval '1 day' RETURNING 1),
+             r AS (DELETE FROM login_requests WHERE "createdAt" < now() - interval '1 day' RETURNING 1)
+        SELECT (SELECT count(*) FROM s) + (SELECT count(*) FROM t) + (SELECT count(*) FROM r)
         """)
 }

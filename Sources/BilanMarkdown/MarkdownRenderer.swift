@@ -13,6 +13,31 @@ public struct RenderedReport: Sendable {
 
     public var html: String
     public var sections: [Section]
+
+    /// The biggest rendering stored with a bilan: a report passes the check
+    /// at 64 KiB of Markdown, and its HTML is a little larger.
+    public static let maxStoredBytes = 256 * 1024
+
+    public init(html: String, sections: [Section]) {
+        self.html = html
+        self.sections = sections
+    }
+
+    /// The table of contents as stored beside the HTML.
+    public var tocJSON: JSONValue {
+        .array(sections.map { .object([("anchor", .string($0.anchor)), ("title", .string($0.title))]) })
+    }
+
+    /// A stored rendering, or nil when the table of contents is unreadable.
+    public init?(html: String, tocJSON: String?) {
+        guard let text = tocJSON, let items = (try? JSONParser.parse(text))?.arrayValue else { return nil }
+        var sections: [Section] = []
+        for item in items {
+            guard let anchor = item["anchor"]?.stringValue, let title = item["title"]?.stringValue else { return nil }
+            sections.append(Section(anchor: anchor, title: title))
+        }
+        self.init(html: html, sections: sections)
+    }
 }
 
 /// Renders the report's Markdown with cmark-gfm (tables, strikethrough,
