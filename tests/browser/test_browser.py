@@ -50,7 +50,13 @@ def test_login_questionnaire_then_result_without_reload(stack, browsers, artifac
     link = callback_link(wait_for_mail(stack.mail_dir, address, after=already))
     assert link.startswith(stack.base_url + "/auth/callback?token=")
 
+    # The link opens a confirmation page naming the masked address; only its
+    # button (a same-origin POST) logs in (SPEC §16).
     driver.get(link)
+    until(driver, lambda d: present(d, "login-confirm-submit"), 10, "the login confirmation page")
+    assert address[0] + "•••@" in text_of(driver, "login-confirm-title")
+    assert driver.get_cookie("bilan_session") is None, "opening the link must not log in"
+    element(driver, "login-confirm-submit").click()
     until(driver, lambda d: d.current_url.split("?")[0].rstrip("/").endswith("/orientation"), 10,
           "the magic link did not lead back to /orientation/")
     cookie = driver.get_cookie("bilan_session")

@@ -37,10 +37,10 @@ public struct AuthRoutes: RequestHandler {
         }
     }
 
-    /// Same answer, and the same work in the database, whether or not the
-    /// address exists; the mail is queued, and sent by a detached process
-    /// spawned after the answer: neither content nor timing tells them apart,
-    /// and a slow mail server never holds this worker.
+    /// The answer leaves before anything about the address is looked up: it
+    /// is the same for every address, and so is its timing (SPEC §16). The
+    /// link is then queued and sent by a detached process spawned after the
+    /// answer, so a slow mail server never holds this worker.
     private func login(_ request: Request) throws -> Response {
         try OriginCheck.verify(request, publicURL: context.configuration.publicURL)
         let fields = try LoginForm.fields(request)
@@ -53,11 +53,21 @@ public struct AuthRoutes: RequestHandler {
             fields.isForm
             ? Response.redirect(303, to: "/auth/check-inbox.html")
             : Response.json(200, ["ok": true, "message": .string(Self.neutralAnswer)])
-        if try queueLoginLink(email: email, returnTo: returnTo) {
-            let spawner = self.spawner
-            response.afterFinish.append { spawner.spawn(arguments: ["send-mail"], bilanId: nil) }
-        }
+        let routes = self
+        response.afterFinish.append { routes.sendLoginLink(email: email, returnTo: returnTo) }
         return response
+    }
+
+    /// After the answer: queue the link if the address may have one, and
+    /// start the sender. A failure here is logged; the student asks again.
+    private func sendLoginLink(email: String, returnTo: String) {
+        do {
+            if try queueLoginLink(email: email, returnTo: returnTo) {
+                spawner.spawn(arguments: ["send-mail"], bilanId: nil)
+            }
+        } catch {
+            context.logger.error("login link not queued", metadata: ["cause": "\(error)"])
+        }
     }
 
     /// Queues a new one-time link for a known address under its limits; false
