@@ -1,5 +1,5 @@
 // swift-tools-version: 6.0
-// One package: thin C modules, four libraries by concern, one executable per
+// One package: thin C modules, libraries by concern, one executable per
 // FastCGI route family, the detached generator and the admin CLI.
 import PackageDescription
 
@@ -45,18 +45,21 @@ let package = Package(
             name: "BilanCore",
             dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
-        // E-mail: MIME building and the smtp/sendmail/file transports (libcurl).
-        .target(name: "BilanMail", dependencies: ["BilanCore", "CCurl"], swiftSettings: strict),
+        // HTTP and SMTP over libcurl, options as Swift values: used by the
+        // Gemini client and the SMTP transport; no handler links it.
+        .target(name: "BilanHTTP", dependencies: ["CCurl"], swiftSettings: strict),
+        // E-mail: MIME building and the smtp/sendmail/file transports.
+        .target(name: "BilanMail", dependencies: ["BilanCore", "BilanHTTP"], swiftSettings: strict),
         // The report's Markdown as safe HTML (cmark-gfm): rendered once by the
         // generator at completion, and by the page for older reports.
         .target(name: "BilanMarkdown", dependencies: ["BilanCore", "CCmark"], swiftSettings: strict),
         // FastCGI/CGI serving, requests and responses, the route handlers' logic.
         .target(
-            name: "BilanWeb", dependencies: ["BilanCore", "BilanMail", "BilanMarkdown", "CFastCGI", "CSpawn"],
+            name: "BilanWeb", dependencies: ["BilanCore", "BilanMarkdown", "CFastCGI", "CSpawn"],
             swiftSettings: strict),
         // The generator's mechanisms: queue, Gemini client, passes, recovery.
         .target(
-            name: "BilanGeneration", dependencies: ["BilanCore", "BilanMail", "BilanMarkdown", "CCurl"],
+            name: "BilanGeneration", dependencies: ["BilanCore", "BilanHTTP", "BilanMail", "BilanMarkdown"],
             swiftSettings: strict),
 
         handler("bilan-eligibility", folder: "Eligibility"),

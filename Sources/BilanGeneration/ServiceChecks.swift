@@ -1,6 +1,6 @@
 import BilanCore
 import BilanMail
-import CCurl
+import BilanHTTP
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -121,10 +121,10 @@ public struct ServiceChecks {
         }
         do {
             let curl = try CurlEasy()
-            try curl.set(CURLOPT_URL, "\(configuration.geminiBaseURL)/v1beta/models/\(model)")
-            try curl.set(CURLOPT_HTTPHEADER, list: ["x-goog-api-key: \(key)"])
-            try curl.set(CURLOPT_CONNECTTIMEOUT, 10)
-            try curl.set(CURLOPT_TIMEOUT, 20)
+            try curl.set(.url("\(configuration.geminiBaseURL)/v1beta/models/\(model)"))
+            try curl.set(.headers(["x-goog-api-key: \(key)"]))
+            try curl.set(.connectTimeout(seconds: 10))
+            try curl.set(.timeout(seconds: 20))
             let body = try curl.perform()
             if curl.responseCode == 404 {
                 return Result(name: name, ok: false, detail: "model \(model) is not served (404): change \(role)")

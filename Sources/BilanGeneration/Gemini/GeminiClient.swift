@@ -1,6 +1,6 @@
 import BilanCore
 import BilanMail
-import CCurl
+import BilanHTTP
 import Logging
 #if canImport(Glibc)
 import Glibc
@@ -107,11 +107,11 @@ public struct GeminiClient: GeminiGenerating {
         let status: Int
         do {
             let curl = try CurlEasy()
-            try curl.set(CURLOPT_URL, "\(baseURL)/v1beta/models/\(model):generateContent")
-            try curl.set(CURLOPT_HTTPHEADER, list: ["Content-Type: application/json", "x-goog-api-key: \(apiKey)"])
+            try curl.set(.url("\(baseURL)/v1beta/models/\(model):generateContent"))
+            try curl.set(.headers(["Content-Type: application/json", "x-goog-api-key: \(apiKey)"]))
             try curl.postBody(request.body(for: model, settings: settings).serializedBytes)
-            try curl.set(CURLOPT_CONNECTTIMEOUT, 10)
-            try curl.set(CURLOPT_TIMEOUT, timeoutSeconds)
+            try curl.set(.connectTimeout(seconds: 10))
+            try curl.set(.timeout(seconds: timeoutSeconds))
             body = try curl.perform()
             status = curl.responseCode
         } catch {

@@ -82,15 +82,7 @@ public enum HeaderEncoding {
     }
 }
 
-/// Mail addresses as configured (`Name <a@b>` or `a@b`).
-public enum MailAddress {
-    public static func bare(_ address: String) -> String {
-        if let open = address.lastIndex(of: "<"), let close = address.lastIndex(of: ">"), open < close {
-            return String(address[address.index(after: open)..<close]).trimmingSpaces()
-        }
-        return address.trimmingSpaces()
-    }
-
+extension MailAddress {
     /// `Name: "Display" <a@b>` with a non-ASCII or long display name as
     /// encoded words, one per folded line, so no line exceeds 78 octets.
     public static func header(_ field: String, _ address: String) -> String {
@@ -104,18 +96,6 @@ public enum MailAddress {
         if words == [name], plain.utf8.count <= 78 { return plain }
         let encoded = words == [name] ? HeaderEncoding.encodedWords(name, force: true) : words
         return HeaderEncoding.fold(field, encoded + [angle])
-    }
-
-    /// A plausible single address: one `@`, no spaces, no control characters,
-    /// nothing that could add a header or a recipient.
-    public static func isPlausible(_ address: String) -> Bool {
-        let bytes = Array(address.utf8)
-        guard (3...254).contains(bytes.count), bytes.filter({ $0 == UInt8(ascii: "@") }).count == 1,
-            let at = bytes.firstIndex(of: UInt8(ascii: "@")), at > 0, at < bytes.count - 1
-        else { return false }
-        let forbidden: Set<UInt8> = [0x20, 0x22, 0x28, 0x29, 0x2C, 0x3A, 0x3B, 0x3C, 0x3E, 0x5B, 0x5C, 0x5D]
-        return bytes.allSatisfy { $0 > 0x20 && $0 < 0x7F && !forbidden.contains($0) }
-            && bytes[(at + 1)...].contains(UInt8(ascii: "."))
     }
 }
 

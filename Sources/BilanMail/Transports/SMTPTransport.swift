@@ -1,5 +1,5 @@
 import BilanCore
-import CCurl
+import BilanHTTP
 
 /// SMTP through libcurl. `SMTP_URL` carries host, port and optional
 /// credentials; the credentials are split off and given to libcurl as
@@ -16,10 +16,10 @@ public struct SMTPTransport: MailTransport {
     public func send(_ message: [UInt8], envelopeFrom: String, recipient: String) throws {
         do {
             let curl = try connectedHandle()
-            try curl.set(CURLOPT_MAIL_FROM, "<\(envelopeFrom)>")
-            try curl.set(CURLOPT_MAIL_RCPT, list: ["<\(recipient)>"])
-            try curl.set(CURLOPT_CONNECTTIMEOUT, 10)
-            try curl.set(CURLOPT_TIMEOUT, 60)
+            try curl.set(.mailFrom("<\(envelopeFrom)>"))
+            try curl.set(.mailRecipients(["<\(recipient)>"]))
+            try curl.set(.connectTimeout(seconds: 10))
+            try curl.set(.timeout(seconds: 60))
             try curl.upload(message)
             _ = try curl.perform()
         } catch let error as CurlError {
@@ -32,10 +32,10 @@ public struct SMTPTransport: MailTransport {
     public func checkConnection() throws {
         do {
             let curl = try connectedHandle()
-            try curl.set(CURLOPT_CUSTOMREQUEST, "NOOP")
-            try curl.set(CURLOPT_NOBODY, 1)
-            try curl.set(CURLOPT_CONNECTTIMEOUT, 10)
-            try curl.set(CURLOPT_TIMEOUT, 20)
+            try curl.set(.customRequest("NOOP"))
+            try curl.set(.noBody)
+            try curl.set(.connectTimeout(seconds: 10))
+            try curl.set(.timeout(seconds: 20))
             _ = try curl.perform()
         } catch let error as CurlError {
             throw MailError(transport: "smtp", detail: "\(error.message) (code \(error.code))")
@@ -47,10 +47,10 @@ public struct SMTPTransport: MailTransport {
         guard let endpoint else { throw MailError(transport: "smtp", detail: "SMTP_URL invalide") }
         let curl = try CurlEasy()
         let scheme = security == .tls ? "smtps" : "smtp"
-        try curl.set(CURLOPT_URL, "\(scheme)://\(endpoint.hostAndPort)/\(endpoint.heloName)")
-        try curl.set(CURLOPT_USE_SSL, Int(security == .none ? CURLUSESSL_NONE.rawValue : CURLUSESSL_ALL.rawValue))
-        if let user = endpoint.user { try curl.set(CURLOPT_USERNAME, user) }
-        if let password = endpoint.password { try curl.set(CURLOPT_PASSWORD, password) }
+        try curl.set(.url("\(scheme)://\(endpoint.hostAndPort)/\(endpoint.heloName)"))
+        try curl.set(.tls(security == .none ? .none : .required))
+        if let user = endpoint.user { try curl.set(.username(user)) }
+        if let password = endpoint.password { try curl.set(.password(password)) }
         return curl
     }
 }

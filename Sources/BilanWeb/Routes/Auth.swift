@@ -1,5 +1,4 @@
 import BilanCore
-import BilanMail
 import Logging
 
 /// Magic-link login (SPEC §3, §16): `POST /auth/login` queues a link,

@@ -1,4 +1,4 @@
-public import CCurl
+import CCurl
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,9 +22,10 @@ public struct CurlError: Error, CustomStringConvertible, Sendable {
     public var isTimeout: Bool { code == Int(CURLE_OPERATION_TIMEDOUT.rawValue) }
 }
 
-/// One libcurl easy handle: a labelled method per option, every return code
-/// checked, the C memory it points to (headers, recipients, upload buffer)
-/// kept alive until `deinit`. No raw curl call happens anywhere else.
+/// One libcurl easy handle: options as Swift values (`CurlOption`), every
+/// return code checked, the C memory it points to (headers, recipients,
+/// upload buffer) kept alive until `deinit`. No raw curl call, and no libcurl
+/// constant, appears anywhere else.
 public final class CurlEasy {
     private let handle: UnsafeMutableRawPointer
     private var lists: [UnsafeMutablePointer<curl_slist>] = []
@@ -50,13 +51,36 @@ public final class CurlEasy {
         strings.forEach { free($0) }
     }
 
-    public func set(_ option: CURLoption, _ value: Int) throws(CurlError) {
+    /// Sets one option.
+    public func set(_ option: CurlOption) throws(CurlError) {
+        switch option {
+        case .url(let url): try set(CURLOPT_URL, url)
+        case .headers(let headers): try set(CURLOPT_HTTPHEADER, list: headers)
+        case .connectTimeout(let seconds): try set(CURLOPT_CONNECTTIMEOUT, seconds)
+        case .timeout(let seconds): try set(CURLOPT_TIMEOUT, seconds)
+        case .mailFrom(let address): try set(CURLOPT_MAIL_FROM, address)
+        case .mailRecipients(let addresses): try set(CURLOPT_MAIL_RCPT, list: addresses)
+        case .customRequest(let command): try set(CURLOPT_CUSTOMREQUEST, command)
+        case .noBody: try set(CURLOPT_NOBODY, 1)
+        case .tls(let mode):
+            let value: curl_usessl
+            switch mode {
+            case .none: value = CURLUSESSL_NONE
+            case .required: value = CURLUSESSL_ALL
+            }
+            try set(CURLOPT_USE_SSL, Int(value.rawValue))
+        case .username(let user): try set(CURLOPT_USERNAME, user)
+        case .password(let password): try set(CURLOPT_PASSWORD, password)
+        }
+    }
+
+    private func set(_ option: CURLoption, _ value: Int) throws(CurlError) {
         try check(ccurl_setopt_long(handle, option, value))
     }
 
     /// A string option; the copy lives as long as the handle (libcurl copies
     /// most strings, but not all, so we never rely on it).
-    public func set(_ option: CURLoption, _ value: String) throws(CurlError) {
+    private func set(_ option: CURLoption, _ value: String) throws(CurlError) {
         let copy = strdup(value)!
         strings.append(copy)
         try check(ccurl_setopt_ptr(handle, option, copy))
@@ -67,7 +91,7 @@ public final class CurlEasy {
     }
 
     /// A list option (`CURLOPT_HTTPHEADER`, `CURLOPT_MAIL_RCPT`).
-    public func set(_ option: CURLoption, list: [String]) throws(CurlError) {
+    private func set(_ option: CURLoption, list: [String]) throws(CurlError) {
         var head: UnsafeMutablePointer<curl_slist>? = nil
         for item in list { head = curl_slist_append(head, item) }
         guard let head else { return }
