@@ -16,6 +16,30 @@ enum TestSupport {
         return parts.joined(separator: "/")
     }()
 
+    /// The sub-folders of `path`.
+    static func directories(in path: String) -> [String] {
+        (DirectoryListing.names(in: path) ?? []).filter { isDirectory(path + "/" + $0) }.sorted()
+    }
+
+    /// Every `.swift` file under `path`, at any depth.
+    static func swiftFiles(under path: String) -> [String] {
+        var files: [String] = []
+        for name in (DirectoryListing.names(in: path) ?? []).sorted() {
+            let child = path + "/" + name
+            if isDirectory(child) {
+                files += swiftFiles(under: child)
+            } else if name.hasSuffix(".swift") {
+                files.append(child)
+            }
+        }
+        return files
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
     /// The six sample questionnaires of SPEC §5, kept in the repository.
     static let samplesDirectory = repositoryRoot + "/tests/fixtures/questionnaires/samples"
     /// The shipped `templates/` folder (prompts, labels, facts, distress phrases).
