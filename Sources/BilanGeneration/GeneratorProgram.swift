@@ -139,7 +139,7 @@ public struct GeneratorProgram {
         let prompts = PromptBuilder(
             templates: templates, materials: materials, today: today, linkHosts: configuration.reportLinkHosts)
         let runner = PassRunner(
-            connection: connection, gemini: gemini, prompts: prompts, materials: materials,
+            store: BilanTransitions(connection: connection), gemini: gemini, prompts: prompts, materials: materials,
             check: ReportCheck(linkHosts: configuration.reportLinkHosts, facts: prompts.validFacts), logger: logger,
             maxAttempts: configuration.maxAttempts, requeueBaseSeconds: configuration.requeueBaseSeconds)
         return Parts(

@@ -14,7 +14,7 @@ public enum GenerationOutcome: Equatable, Sendable {
 /// A restarted run resumes at the first pass whose checkpoint is absent: a
 /// saved pass is never requested again.
 public struct PassRunner {
-    let connection: PGConnection
+    let store: any GenerationStore
     let gemini: any GeminiGenerating
     let prompts: PromptBuilder
     let materials: ReportMaterials
@@ -24,10 +24,10 @@ public struct PassRunner {
     let requeueBaseSeconds: Double
 
     public init(
-        connection: PGConnection, gemini: any GeminiGenerating, prompts: PromptBuilder, materials: ReportMaterials,
+        store: any GenerationStore, gemini: any GeminiGenerating, prompts: PromptBuilder, materials: ReportMaterials,
         check: ReportCheck, logger: Logger, maxAttempts: Int, requeueBaseSeconds: Double
     ) {
-        self.connection = connection
+        self.store = store
         self.gemini = gemini
         self.prompts = prompts
         self.materials = materials
@@ -48,7 +48,7 @@ public struct PassRunner {
             let system = try prompts.systemInstruction()
             for pass in Pass.allCases where subject.checkpoints[pass.key] == nil {
                 metadata["pass"] = "\(pass.key)"
-                try connection.query(GenerationQueries.setStep.sql, [bilan.id, String(pass.rawValue)])
+                try store.startPass(bilan.id, step: pass.rawValue)
                 logger.info("pass started", metadata: metadata)
                 let (output, version) = try runPass(pass, system: system, subject: subject, metadata: metadata)
                 try saveCheckpoint(bilan, pass.key, output, step: min(pass.rawValue + 1, Pass.terrain.rawValue), version: version)
@@ -71,10 +71,7 @@ public struct PassRunner {
                 // Rendered once, here, so a page view never parses Markdown.
                 let rendered = MarkdownRenderer.render(report, linkHosts: check.linkHosts)
                 let fits = rendered.html.utf8.count <= RenderedReport.maxStoredBytes
-                try connection.query(
-                    GenerationQueries.complete.sql,
-                    [bilan.id, report, verdict.json.serialized, fits ? rendered.html : nil,
-                     fits ? rendered.tocJSON.serialized : nil])
+                try store.complete(bilan.id, report: report, verdict: verdict, rendered: fits ? rendered : nil)
                 logger.info("bilan completed", metadata: ["bilan": "\(bilan.id)", "repaired": "\(verdict.repaired)"])
                 return .completed
             case .refuse(let verdict, let detail):
@@ -93,7 +90,7 @@ public struct PassRunner {
     private func distress(_ bilan: ClaimedBilan) throws -> Bool {
         if bilan.distressFlag { return true }
         guard materials.distress.showsDistress(bilan.questionnaire) else { return false }
-        try connection.query(GenerationQueries.flagDistress.sql, [bilan.id])
+        try store.flagDistress(bilan.id)
         logger.warning("bilan flagged: a free text shows distress", metadata: ["bilan": "\(bilan.id)"])
         return true
     }
@@ -121,7 +118,7 @@ public struct PassRunner {
     }
 
     private func saveCheckpoint(_ bilan: ClaimedBilan, _ key: String, _ output: JSONValue, step: Int, version: String) throws {
-        try connection.query(GenerationQueries.saveCheckpoint.sql, [bilan.id, key, output.serialized, String(step), version])
+        try store.saveCheckpoint(bilan.id, key: key, value: output, nextStep: step, modelVersion: version)
     }
 
     /// Refusals and rejected requests fail the bilan now; a model that no
@@ -150,14 +147,14 @@ public struct PassRunner {
     private func fail(
         _ bilan: ClaimedBilan, _ kind: FailureKind, message: String, detail: String, verdict: ReportVerdict? = nil
     ) throws -> GenerationOutcome {
-        try connection.query(GenerationQueries.fail.sql, [bilan.id, message, detail, kind.rawValue, verdict?.json.serialized])
+        try store.fail(bilan.id, kind: kind, message: message, detail: detail, verdict: verdict)
         logger.error("bilan failed", metadata: ["bilan": "\(bilan.id)", "kind": "\(kind.rawValue)", "cause": "\(detail)"])
         return .failed(detail: detail)
     }
 
     private func requeue(_ bilan: ClaimedBilan, detail: String, countsAsAttempt: Bool = true) throws -> GenerationOutcome {
         let delay = RetryPolicy.requeueDelay(attempt: bilan.attempts, baseSeconds: requeueBaseSeconds)
-        try connection.query(GenerationQueries.requeue.sql, [bilan.id, String(delay), detail, countsAsAttempt ? "true" : "false"])
+        try store.requeue(bilan.id, delaySeconds: delay, detail: detail, countsAsAttempt: countsAsAttempt)
         logger.warning(
             "bilan requeued", metadata: ["bilan": "\(bilan.id)", "retry_in_s": "\(Int(delay))", "cause": "\(detail)"])
         return .requeued(detail: detail, delaySeconds: delay)
