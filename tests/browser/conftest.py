@@ -7,7 +7,7 @@ fake Gemini server.
 Run from the repository root, as root (the throwaway cluster runs as the
 `postgres` user):
 
-    BILAN_BIN=/work/main/.build/debug /usr/bin/python3 -B -m pytest -p no:cacheprovider -q tests/browser
+    BILAN_BIN=.build/debug /usr/bin/python3 -B -m pytest -p no:cacheprovider -q tests/browser
 
 Settings (environment):
   BILAN_BIN                 folder of the executables (default .build/release)
