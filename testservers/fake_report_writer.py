@@ -27,18 +27,14 @@ import re
 import unicodedata
 from pathlib import Path
 
+try:
+    from swift_constants import report_headings
+except ImportError:  # imported as testservers.fake_report_writer
+    from testservers.swift_constants import report_headings
+
 FINAL_MARKER = "## Synthèse de votre profil"
 REPAIR_MARKER = "<<<BILAN_A_REPARER"
-REPORT_HEADINGS = [
-    "Synthèse de votre profil",
-    "Vos points forts et vos axes de progrès",
-    "Pistes d'études recommandées",
-    "Conseils psychopédagogiques",
-    "Réalité du terrain",
-    "Stratégie Parcoursup",
-    "Plan d'action",
-    "Ressources utiles",
-]
+REPORT_HEADINGS = report_headings()  # read from ReportOutline.swift: one copy
 # Faults that break a final (or repaired) report and leave other answers alone.
 REPORT_FAULTS = (
     "report-extra-heading", "report-html", "report-offlist-link", "report-huge",

@@ -30,16 +30,7 @@ import fake_report_writer  # noqa: E402  (the writer is also tested directly)
 PYTHON = sys.executable
 MODEL = "gemini-3.6-flash"
 API_KEY = "test-key-DO-NOT-LOG-4f7a"
-HEADINGS = [
-    "Synthèse de votre profil",
-    "Vos points forts et vos axes de progrès",
-    "Pistes d'études recommandées",
-    "Conseils psychopédagogiques",
-    "Réalité du terrain",
-    "Stratégie Parcoursup",
-    "Plan d'action",
-    "Ressources utiles",
-]
+HEADINGS = fake_report_writer.REPORT_HEADINGS
 QUESTIONNAIRE = {
     "niveau": "TERMINALE",
     "filiere": "GENERALE",

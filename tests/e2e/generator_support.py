@@ -17,6 +17,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -39,17 +40,9 @@ FAST_ENV = {
 READY_SUBJECT = "✅ Votre Bilan d'Orientation est prêt !"
 MAIL_FROM_ADDRESS = "bilan@example.org"
 
-# REPORT.md "Sections": the `##` headings of every report, in order.
-REPORT_HEADINGS = [
-    "Synthèse de votre profil",
-    "Vos points forts et vos axes de progrès",
-    "Pistes d'études recommandées",
-    "Conseils psychopédagogiques",
-    "Réalité du terrain",
-    "Stratégie Parcoursup",
-    "Plan d'action",
-    "Ressources utiles",
-]
+# The `##` headings of every report, in order: read from ReportOutline.swift.
+sys.path.insert(0, str(REPO / "testservers"))
+from swift_constants import REPORT_HEADINGS  # noqa: E402
 
 # Which call of a generation each pass makes, as the fake server labels it.
 PASS_KIND = {1: "json", 2: "text", 3: "final"}
