@@ -66,7 +66,8 @@ class Stack:
     def __init__(self, root: Path, *, port: int | None = None, bin_dir: Path | None = None,
                  workers: int = 2, mode: str = "fastcgi", mail: str = "file",
                  env: dict[str, str] | None = None, gemini_latency_ms: int = 0,
-                 demo: bool = False, database_url: str | None = None, share_dir: Path | None = None):
+                 demo: bool = False, database_url: str | None = None, share_dir: Path | None = None,
+                 tls: bool = False):
         self.root = Path(root).resolve()
         # An installed tree's data folder (`make install`'s <PREFIX>/share/bilan):
         # nginx's snippets and www/ come from it instead of the repository, and
@@ -75,6 +76,9 @@ class Stack:
         # beside themselves, as in production.
         self.share_dir = Path(share_dir).resolve() if share_dir else None
         self.port = port or free_port()
+        # tls=True: nginx also listens with TLS on tls_port (a self-signed
+        # certificate for 127.0.0.1, made with openssl; see tls_certificate).
+        self.tls_port = free_port() if tls else None
         self.bin_dir = Path(bin_dir or os.environ.get("BILAN_BIN", REPO / ".build" / "release")).resolve()
         self.workers = workers
         self.mode = mode
@@ -94,6 +98,15 @@ class Stack:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def tls_url(self) -> str:
+        return f"https://127.0.0.1:{self.tls_port}"
+
+    @property
+    def tls_certificate(self) -> Path:
+        """The self-signed certificate of the TLS listener (also its own CA)."""
+        return self.root / "nginx" / "tls" / "cert.pem"
 
     @property
     def sockets(self) -> Path:
@@ -364,17 +377,36 @@ class Stack:
         locations = (nginx_dir / "bilan-locations.conf").read_text()
         locations = locations.replace("/run/bilan/", str(self.sockets) + "/")
         locations = locations.replace("/usr/local/share/bilan/www", str(www))
+        locations = locations.replace("/var/log/nginx/access.log", str(prefix / "access.log"))
         if self.mode == "cgi":
             locations = self.cgi_locations(locations)
         (prefix / "bilan-locations.conf").write_text(locations)
         shutil.copy(nginx_dir / "bilan-http.conf", prefix / "bilan-http.conf")
         config = (REPO / "nginx" / "bilan-local.conf").read_text()
-        config = (config.replace("@PREFIX@", str(prefix)).replace("@PORT@", str(self.port))
+        config = (config.replace("@TLS@", self.tls_listener(prefix))
+                  .replace("@PREFIX@", str(prefix)).replace("@PORT@", str(self.port))
                   .replace("@WWW@", str(www))
                   .replace("@USER@", "user root;" if os.geteuid() == 0 else ""))
         (prefix / "nginx.conf").write_text(config)
         self.spawn("nginx", ["nginx", "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-e", "stderr"],
                    self.nginx_log)
+
+    def tls_listener(self, prefix: Path) -> str:
+        """The server{} lines of the optional TLS listener (none by default)."""
+        if self.tls_port is None:
+            return ""
+        folder = prefix / "tls"
+        folder.mkdir(parents=True, exist_ok=True)
+        key = folder / "key.pem"
+        if not self.tls_certificate.exists():
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                            "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                            "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                            "-keyout", str(key), "-out", str(self.tls_certificate)],
+                           check=True, capture_output=True)
+        return (f"listen 127.0.0.1:{self.tls_port} ssl;\n"
+                f"        ssl_certificate {self.tls_certificate};\n"
+                f"        ssl_certificate_key {key};")
 
     def cgi_locations(self, locations: str) -> str:
         """Adds SCRIPT_FILENAME so fcgiwrap knows which executable to run."""

@@ -23,8 +23,8 @@ REPO = HERE.parents[1]
 sys.path.insert(0, str(REPO / "tests" / "e2e"))
 sys.path.insert(0, str(REPO / "scripts"))
 
-from support import (JSON_TYPE, QUESTIONNAIRE, SESSION_COOKIE, Client, Users, fresh_address,  # noqa: E402,F401
-                     psql_url, start_stack, stop_stack, wait_for)
+from support import (JSON_TYPE, QUESTIONNAIRE, SESSION_COOKIE, Client, SourceAddressAdapter, Users,  # noqa: E402,F401
+                     fresh_address, psql_url, start_stack, stop_stack, wait_for)
 from devstack import Stack  # noqa: E402,F401
 from generator_support import (generator_pids, kill_generators, stop_stack_when_idle,  # noqa: E402,F401
                                wait_generators_idle)
@@ -284,3 +284,41 @@ def record(test: str, **figures):
 def bulk_subscribers(stack, count: int, prefix: str, plan: str = "ANNUAL") -> list["Client"]:
     """Logged-in paying users, made in one statement (devstack's bulk_subscribers)."""
     return [Client(stack, token, email) for email, token in stack.bulk_subscribers(count, prefix, plan)]
+
+
+def client_at(stack, address: str, token: str | None = None, email: str | None = None) -> "Client":
+    """A Client whose requests leave from `address`, which other clients may
+    share: the students of a school behind one public address."""
+    client = Client(stack, token, email)
+    client.address = address
+    client.http.mount("http://", SourceAddressAdapter(address))
+    return client
+
+
+# ---- nginx's per-address limits, as shipped -------------------------------------------------------
+@dataclass
+class NginxLimit:
+    """One limit_req zone of nginx/bilan-http.conf with the burst its location
+    gives it (nginx/bilan-locations.conf, `nodelay`): a leaky bucket that lets
+    `at_once` requests through at the same instant, then `rate` a second."""
+    zone: str
+    rate: float   # requests a second
+    burst: int
+
+    @property
+    def at_once(self) -> int:
+        return self.burst + 1
+
+    def most_in(self, seconds: float) -> int:
+        """The most requests one address can get through in `seconds`."""
+        return self.at_once + int(self.rate * seconds)
+
+
+def nginx_limit(zone: str) -> NginxLimit:
+    http_conf = (REPO / "nginx" / "bilan-http.conf").read_text()
+    locations = (REPO / "nginx" / "bilan-locations.conf").read_text()
+    rate = re.search(rf"^limit_req_zone\s+\S+\s+zone={zone}:\S+\s+rate=(\d+)r/([sm]);", http_conf, re.M)
+    bursts = set(re.findall(rf"^\s*limit_req\s+zone={zone}\s+burst=(\d+)\s+nodelay;", locations, re.M))
+    assert rate and len(bursts) == 1, f"zone {zone}: rate {rate}, bursts {bursts}"
+    per_second = int(rate.group(1)) / (60 if rate.group(2) == "m" else 1)
+    return NginxLimit(zone, per_second, int(bursts.pop()))

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from rel_support import (SESSION_COOKIE, Client, Stack, Users, all_cmdlines, record, stop_stack_when_idle,
-                         wait_generators_idle)
+from rel_support import (SESSION_COOKIE, Client, Stack, Users, all_cmdlines, nginx_limit, record,
+                         stop_stack_when_idle, wait_generators_idle)
 from support import assert_error, assert_json, bin_dir, mails_to, text_of, wait_for_mail
 
 LINK = re.compile(r"/auth/callback\?token=([A-Za-z0-9_-]+)")
@@ -86,18 +86,28 @@ def links_to(stack, address) -> list[str]:
 # ---- mail bombing ------------------------------------------------------------------------------------
 @pytest.mark.time_limit(120)
 def test_login_burst_from_one_address_is_throttled_by_nginx(stack):
+    # nginx lets a class's worth through at once from one address (61: a
+    # school shares one address, SPEC §16), then 1 a second
+    # (nginx/bilan-http.conf); 100 requests in a row are cut after that.
+    limit = nginx_limit("bilan_login")
+    sent = limit.at_once + 39
     victim = Users(stack, "burst").registered()
     attacker = Client(stack)  # one client address
-    answers = [ask_link(stack, victim, attacker) for _ in range(20)]
+    started = time.monotonic()
+    answers = [ask_link(stack, victim, attacker) for _ in range(sent)]
+    seconds = time.monotonic() - started
     codes = Counter(a.status_code for a in answers)
-    assert codes[200] <= 6 and codes[200] >= 1, codes  # 6 a minute, bursts of 5
-    assert codes[429] >= 14 and set(codes) <= {200, 429}, codes
+    # The bucket starts empty (at_once pass), then drains `rate` a second
+    # while the requests go on; `seconds` can only over-estimate that time.
+    assert limit.at_once <= codes[200] <= limit.most_in(seconds), (codes, seconds)
+    assert codes[429] == sent - codes[200] and set(codes) <= {200, 429}, codes
     body = assert_error(next(a for a in answers if a.status_code == 429), 429, "too_many_requests")
     assert next(a for a in answers if a.status_code == 429).headers.get("Retry-After")
     time.sleep(1.0)
     mails = len(mails_to(stack, victim))
-    assert mails <= 5, f"{mails} mails to one address from one burst"
-    record("login_burst_one_client", requests=20, passed=codes[200], throttled_429=codes[429], mails=mails)
+    assert mails <= 5, f"{mails} mails to one address from one burst"  # the per-address (identity) limit
+    record("login_burst_one_client", requests=sent, seconds=round(seconds, 2), passed=codes[200],
+           throttled_429=codes[429], mails=mails)
 
 
 @pytest.mark.time_limit(120)
