@@ -11,28 +11,9 @@ Run from the repository root, as root (the throwaway cluster runs as the
 for a post-mortem. One stack serves the whole session; tests that have to
 break a stack (stop PostgreSQL, swap the generator) start their own.
 """
-import tempfile
-from pathlib import Path
-
 import pytest
 
-from support import Users, bin_dir, start_stack, stop_stack
-
-
-def mail_only_generator() -> str:
-    """A stand-in for bilan-generator that sends queued mail for real (login
-    links go through `bilan-generator send-mail`, SPEC §16) and does nothing
-    for `run`, so a bilan stays exactly as a test put it. The real program's
-    path is written into the script: the spawned process inherits only the
-    settings' environment variables."""
-    folder = Path(tempfile.mkdtemp(prefix="bilan-mail-only-"))
-    script = folder / "bilan-generator"
-    script.write_text("#!/bin/sh\n"
-                      f'[ "$1" = send-mail ] && exec "{bin_dir() / "bilan-generator"}" send-mail\n'
-                      "exit 0\n")
-    script.chmod(0o755)
-    folder.chmod(0o755)
-    return str(script)
+from support import Users, mail_only_generator, start_stack, stop_stack
 
 
 @pytest.fixture(scope="session")

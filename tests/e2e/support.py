@@ -2,9 +2,8 @@
 client, users, and the assertions every JSON answer must pass.
 
 Every client talks from its own loopback address (127.77.x.y): nginx's
-per-address rate limits (30 creates a minute, 6 login requests a minute)
-then never couple two tests, while each limit still applies to what one
-client does.
+per-address rate limits (nginx/bilan-http.conf) then never couple two
+tests, while each limit still applies to what one client does.
 """
 from __future__ import annotations
 
@@ -57,6 +56,22 @@ QUESTIONNAIRE = {
 # ---- stacks ------------------------------------------------------------------
 def bin_dir() -> Path:
     return Path(os.environ.get("BILAN_BIN", REPO / ".build" / "release")).resolve()
+
+
+def mail_only_generator() -> str:
+    """A stand-in for bilan-generator that sends queued mail for real (login
+    links go through `bilan-generator send-mail`, SPEC §16) and does nothing
+    for `run`, so a bilan stays exactly as a test put it. The real program's
+    path is written into the script: the spawned process inherits only the
+    settings' environment variables."""
+    folder = Path(tempfile.mkdtemp(prefix="bilan-mail-only-"))
+    script = folder / "bilan-generator"
+    script.write_text("#!/bin/sh\n"
+                      f'[ "$1" = send-mail ] && exec "{bin_dir() / "bilan-generator"}" send-mail\n'
+                      "exit 0\n")
+    script.chmod(0o755)
+    folder.chmod(0o755)
+    return str(script)
 
 
 def start_stack(**options) -> Stack:

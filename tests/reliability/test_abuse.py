@@ -170,7 +170,7 @@ def test_a_link_used_by_many_at_once_opens_one_session(stack):
 
     def go(client):
         barrier.wait(10)
-        answers.append(keep(stack, client.get(f"/auth/callback?token={token}")))
+        answers.append(keep(stack, client.post("/auth/callback", data={"token": token})))
 
     threads = [threading.Thread(target=go, args=(c,)) for c in clients]
     for thread in threads:
@@ -203,9 +203,9 @@ def test_links_live_15_minutes_and_die_on_time(stack):
     late_token = LINK.search(text_of(wait_for_mail(stack, late))).group(1)
     stack.psql("""UPDATE login_tokens SET "expiresAt" = now() + interval '1 second'
                   WHERE lower(email) = lower(:'v1')""", late)
-    assert keep(stack, Client(stack).get(f"/auth/callback?token={token}")).status_code == 303
+    assert keep(stack, Client(stack).post("/auth/callback", data={"token": token})).status_code == 303
     time.sleep(1.5)
-    refused = keep(stack, Client(stack).get(f"/auth/callback?token={late_token}"))
+    refused = keep(stack, Client(stack).post("/auth/callback", data={"token": late_token}))
     assert refused.status_code == 400 and "Set-Cookie" not in refused.headers
     record("magic_link_lifetime", lifetime_s=int(lifetime), works_before_end=True, refused_after_end=True)
 
@@ -220,7 +220,7 @@ def test_session_and_link_tokens_carry_at_least_128_random_bits(stack):
         assert ask_link(stack, address).status_code == 200
         link = LINK.search(text_of(wait_for_mail(stack, address))).group(1)
         links.append(link)
-        answer = keep(stack, Client(stack).get(f"/auth/callback?token={link}"))
+        answer = keep(stack, Client(stack).post("/auth/callback", data={"token": link}))
         assert answer.status_code == 303
         cookie = answer.headers["Set-Cookie"].split(";")[0]
         name, _, value = cookie.partition("=")
@@ -275,7 +275,7 @@ def test_no_secret_in_argv_logs_mails_pages_or_json(stack):
     browser = Client(stack)
     assert ask_link(stack, address, browser, return_to="/orientation/historique.html").status_code == 200
     link_token = LINK.search(text_of(wait_for_mail(stack, address))).group(1)
-    landing = keep(stack, browser.get(f"/auth/callback?token={link_token}"))
+    landing = keep(stack, browser.post("/auth/callback", data={"token": link_token}))
     assert landing.status_code == 303
     browser.token = landing.headers["Set-Cookie"].split(";")[0].partition("=")[2]
     assert_json(keep(stack, browser.eligibility()), 200)

@@ -27,7 +27,7 @@ import pytest
 from rel_support import (JSON_TYPE, QUESTIONNAIRE, SESSION_COOKIE, Hang, Users, alive, build_request, chunked,
                          db_fingerprint, expire_session, fresh_address, log_tail, raw_exchange, record,
                          session_token, start_stack, stop_stack)
-from support import text_of, wait_for_mail
+from support import mail_only_generator, text_of, wait_for_mail
 
 LINK = re.compile(r"/auth/callback\?token=([A-Za-z0-9_-]+)")
 # What must never reach a client: SQL, driver or runtime internals.
@@ -55,7 +55,7 @@ class Case:
 # ---- the stack and the people of the corpus ----------------------------------------------------
 @pytest.fixture(scope="module")
 def world():
-    stack = start_stack(env={"GENERATOR_PATH": "/bin/true"})
+    stack = start_stack(env={"GENERATOR_PATH": mail_only_generator()})
     try:
         users = Users(stack, "badinput")
         a = users.subscriber()            # has a PENDING bilan: not eligible any more
@@ -69,7 +69,7 @@ def world():
         # Login links: one used, one expired (both written before the snapshot).
         d = users.registered()
         used_token = login_token(stack, d)
-        login = raw(stack, "GET", f"/auth/callback?token={used_token}")
+        login = use_link(stack, used_token)
         assert login.status == 303, login
         e = users.registered()
         expired_token = login_token(stack, e)
@@ -84,6 +84,13 @@ def world():
 def raw(stack, method, target, headers=(), body=None, source=None):
     return raw_exchange(stack.port, build_request(method, target, headers=list(headers), body=body),
                         source=source or fresh_address())
+
+
+def use_link(stack, token: str):
+    """The confirmation page's POST: what opens a session (SPEC §16)."""
+    return raw(stack, "POST", "/auth/callback",
+               [("Origin", stack.base_url), ("Content-Type", "application/x-www-form-urlencoded")],
+               f"token={token}".encode())
 
 
 def login_token(stack, address: str) -> str:
@@ -164,7 +171,7 @@ def corpus(w) -> list[Case]:
         "/api/orientation/bilans": ["POST", "PUT", "DELETE", "PATCH"],
         f"/orientation/resultat/{bilan_a}": ["POST", "PUT", "DELETE"],
         "/auth/login": ["GET", "PUT", "DELETE", "PATCH"],
-        "/auth/callback?token=abc": ["POST", "PUT", "DELETE"],
+        "/auth/callback?token=abc": ["PUT", "DELETE", "PATCH"],
         "/auth/logout": ["GET", "PUT", "DELETE"],
     }
     for target, verbs in methods.items():
@@ -585,7 +592,7 @@ def test_return_urls_never_leave_the_site(world):
                      json.dumps({"email": address, "returnTo": target}).encode())
         assert answer.status == 200, answer
         token = login_token_from_mail(stack, address)
-        landing = raw(stack, "GET", f"/auth/callback?token={token}")
+        landing = use_link(stack, token)
         location = landing.headers.get("location", "")
         if landing.status != 303 or browser_target_origin(stack.base_url, location) != stack.base_url \
                 or any(ord(c) < 0x21 or ord(c) > 0x7e for c in location):
