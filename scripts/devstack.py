@@ -486,3 +486,23 @@ class Stack:
     def generator(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
         return subprocess.run([str(self.bin_dir / "bilan-generator"), *args], env=self.env,
                               capture_output=True, text=True, timeout=timeout)
+
+    def generator_pids(self) -> list[int]:
+        """Live `bilan-generator` processes of this stack (found by the
+        GENERATOR_LOG in their environment, so other stacks' generators are
+        never touched)."""
+        marker = f"GENERATOR_LOG={self.generator_log}".encode()
+        pids = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                argv = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+                if not argv or not argv[0].endswith(b"bilan-generator"):
+                    continue
+                environ = Path(f"/proc/{entry}/environ").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if marker in environ:
+                pids.append(int(entry))
+        return pids

@@ -162,25 +162,6 @@ def create(stack: Stack, case: Case):
 
 
 # ---- waiting ------------------------------------------------------------------------------
-def generator_pids(stack: Stack) -> list[int]:
-    """Live bilan-generator processes of this stack (found by the GENERATOR_LOG
-    of their environment, as tests/e2e does; other stacks' are never touched)."""
-    marker = f"GENERATOR_LOG={stack.generator_log}".encode()
-    pids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            argv = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
-            if not argv or not argv[0].endswith(b"bilan-generator"):
-                continue
-            if marker in Path(f"/proc/{entry}/environ").read_bytes().split(b"\0"):
-                pids.append(int(entry))
-        except OSError:
-            continue
-    return pids
-
-
 class Recoverer:
     """`bilan-generator recover` in the background (what the systemd timer does
     every minute), for a bilan left queued while every slot was busy."""
@@ -268,9 +249,9 @@ def wait_generators_idle(stack: Stack, timeout: float = 30):
     """Lets the generators finish (the notification follows COMPLETED); after
     `timeout`, ends those still alive, by pid, before the database goes."""
     deadline = time.monotonic() + timeout
-    while generator_pids(stack) and time.monotonic() < deadline:
+    while stack.generator_pids() and time.monotonic() < deadline:
         time.sleep(0.2)
-    for pid in generator_pids(stack):
+    for pid in stack.generator_pids():
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:

@@ -128,23 +128,7 @@ def pending_ids(stack) -> list[str]:
 
 # ---- generator processes -------------------------------------------------------------
 def generator_pids(stack) -> list[int]:
-    """Live `bilan-generator` processes of this stack (found by the GENERATOR_LOG
-    in their environment, so other stacks' generators are never touched)."""
-    marker = f"GENERATOR_LOG={stack.generator_log}".encode()
-    pids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            argv = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
-            if not argv or not argv[0].endswith(b"bilan-generator"):
-                continue
-            environ = Path(f"/proc/{entry}/environ").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if marker in environ:
-            pids.append(int(entry))
-    return pids
+    return stack.generator_pids()
 
 
 def wait_generators_idle(stack, timeout: float = 60):
