@@ -78,8 +78,20 @@ let package = Package(
             ],
             path: "Sources/Admin", swiftSettings: strict),
 
+        // One test target per module, and the fixtures and helpers they share.
+        // A test target lists the C modules its @testable imports reach.
+        .target(name: "BilanTestSupport", dependencies: ["BilanCore"], path: "Tests/BilanTestSupport"),
+        .testTarget(name: "BilanCoreTests", dependencies: ["BilanCore", "BilanTestSupport"], swiftSettings: strict),
         .testTarget(
-            name: "BilanCoreTests", dependencies: ["BilanCore", "BilanWeb", "BilanMail", "BilanMarkdown", "BilanGeneration"],
+            name: "BilanWebTests", dependencies: ["BilanWeb", "BilanCore", "BilanTestSupport", "CFastCGI", "CSpawn", "CCmark"], swiftSettings: strict),
+        .testTarget(
+            name: "BilanMarkdownTests", dependencies: ["BilanMarkdown", "BilanCore", "BilanTestSupport", "CCmark"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "BilanMailTests", dependencies: ["BilanMail", "BilanCore", "BilanTestSupport", "CCurl"], swiftSettings: strict),
+        .testTarget(
+            name: "BilanGenerationTests",
+            dependencies: ["BilanGeneration", "BilanMarkdown", "BilanCore", "BilanTestSupport", "CCurl", "CCmark"],
             swiftSettings: strict),
     ]
 )

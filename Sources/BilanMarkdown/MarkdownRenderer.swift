@@ -1,5 +1,5 @@
 import BilanCore
-import CCmark
+internal import CCmark
 #if canImport(Glibc)
 import Glibc
 #endif

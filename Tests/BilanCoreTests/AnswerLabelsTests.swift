@@ -1,4 +1,5 @@
 import Testing
+import BilanTestSupport
 @testable import BilanCore
 
 /// SPEC §12 « Answers in French », docs/REPORT-ENGINE.md « What every prompt
@@ -22,20 +23,7 @@ struct AnswerLabelsTests {
         return result
     }
 
-    /// Codes no French text would hold (with `_`, or all capitals and 6 letters
-    /// or more) and camelCase key names: what must never reach a prompt.
-    static let forbiddenTokens: Set<String> = {
-        var tokens = QuestionnaireSchema.allCodes.filter { code in
-            code.contains("_") || (code.count >= 6 && code.allSatisfy { $0.isUppercase || $0.isNumber })
-        }
-        tokens.formUnion(QuestionnaireSchema.keys.filter { $0.contains { $0.isUppercase } })
-        return tokens
-    }()
-
-    static func forbidden(in text: String) -> [String] {
-        text.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_") }).map(String.init)
-            .filter { forbiddenTokens.contains($0) }
-    }
+    static func forbidden(in text: String) -> [String] { ReportFixtures.forbiddenTokens(in: text) }
 
     // MARK: the shipped file
 
@@ -60,10 +48,10 @@ struct AnswerLabelsTests {
     @Test func theFourForbiddenFormsAreKnown() {
         // The filter above is not empty-handed: it holds the contract's examples.
         for token in ["PHYSIQUE_CHIMIE", "BAC_5", "TERMINALE", "projetProfessionnel", "MATHEMATIQUES"] {
-            #expect(Self.forbiddenTokens.contains(token), "\(token)")
+            #expect(ReportFixtures.forbiddenTokens.contains(token), "\(token)")
         }
         for token in ["SVT", "BTS", "CPGE", "NSI", "niveau", "terminale"] {
-            #expect(!Self.forbiddenTokens.contains(token), "\(token)")
+            #expect(!ReportFixtures.forbiddenTokens.contains(token), "\(token)")
         }
     }
 

@@ -1,4 +1,5 @@
 import Testing
+import BilanTestSupport
 @testable import BilanCore
 
 /// docs/ARCHITECTURE.md's import rules, read from the sources: a module that

@@ -1,4 +1,5 @@
 import Testing
+import BilanTestSupport
 @testable import BilanCore
 
 /// SPEC §12 « Dated facts », docs/REPORT-ENGINE.md « Files under templates/ »:

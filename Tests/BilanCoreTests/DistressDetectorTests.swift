@@ -1,4 +1,5 @@
 import Testing
+import BilanTestSupport
 @testable import BilanCore
 
 /// SPEC §12 « Safety », docs/REPORT-ENGINE.md: the shipped phrase list of

@@ -1,4 +1,5 @@
 import Testing
+import BilanTestSupport
 @testable import BilanCore
 
 /// The strict JSON parser and the writer (SPEC §3, §5: a key given twice is invalid JSON).

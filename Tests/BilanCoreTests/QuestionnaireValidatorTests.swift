@@ -1,4 +1,5 @@
 import Testing
+import BilanTestSupport
 @testable import BilanCore
 
 /// SPEC §5: every rule of the questionnaire, accepted and refused, with the field at fault.

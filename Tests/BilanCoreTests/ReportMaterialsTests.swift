@@ -1,4 +1,5 @@
 import Testing
+import BilanTestSupport
 @testable import BilanCore
 
 /// docs/REPORT-ENGINE.md « Files under templates/ »: the generator loads the

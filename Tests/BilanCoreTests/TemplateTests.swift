@@ -1,4 +1,5 @@
 import Testing
+import BilanTestSupport
 @testable import BilanCore
 
 /// The Mustache subset used for pages, mails and prompts.

@@ -1,4 +1,5 @@
 import Testing
+import BilanTestSupport
 @testable import BilanCore
 
 /// Dates without Foundation: API (ISO 8601), mail headers (RFC 5322), pages (French).

@@ -8,6 +8,13 @@ public struct DatedFact: Sendable, Equatable {
     public var source: String
     public var text: String
 
+    public init(schoolYear: String?, validUntil: CivilDate, source: String, text: String) {
+        self.schoolYear = schoolYear
+        self.validUntil = validUntil
+        self.source = source
+        self.text = text
+    }
+
     /// The line the prompts show.
     public var promptLine: String {
         "- \(text) (source : \(source) ; valable jusqu'au \(validUntil.frenchNumeric))"

@@ -1,5 +1,5 @@
 import BilanCore
-import CFastCGI
+internal import CFastCGI
 public import Logging
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,5 @@
 public import BilanCore
-import CSpawn
+internal import CSpawn
 public import Logging
 #if canImport(Glibc)
 import Glibc

@@ -1,4 +1,4 @@
-@testable import BilanCore
+import BilanCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -6,23 +6,23 @@ import Glibc
 // Helpers shared by the test files: independent decoders (so the tests do not
 // trust the code they check), the sample questionnaires and small builders.
 
-enum TestSupport {
+public enum TestSupport {
     /// The repository's root, found from this file's path
     /// (`<root>/Tests/BilanCoreTests/TestSupport.swift`), so the tests read
     /// the repository's own files in any clone, wherever it lives.
-    static let repositoryRoot: String = {
+    public static let repositoryRoot: String = {
         var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
         parts.removeLast(3)
         return parts.joined(separator: "/")
     }()
 
     /// The sub-folders of `path`.
-    static func directories(in path: String) -> [String] {
+    public static func directories(in path: String) -> [String] {
         (DirectoryListing.names(in: path) ?? []).filter { isDirectory(path + "/" + $0) }.sorted()
     }
 
     /// Every `.swift` file under `path`, at any depth.
-    static func swiftFiles(under path: String) -> [String] {
+    public static func swiftFiles(under path: String) -> [String] {
         var files: [String] = []
         for name in (DirectoryListing.names(in: path) ?? []).sorted() {
             let child = path + "/" + name
@@ -35,17 +35,17 @@ enum TestSupport {
         return files
     }
 
-    static func isDirectory(_ path: String) -> Bool {
+    public static func isDirectory(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
     }
 
     /// The six sample questionnaires of SPEC §5, kept in the repository.
-    static let samplesDirectory = repositoryRoot + "/tests/fixtures/questionnaires/samples"
+    public static let samplesDirectory = repositoryRoot + "/tests/fixtures/questionnaires/samples"
     /// The shipped `templates/` folder (prompts, labels, facts, distress phrases).
-    static let templatesDirectory = repositoryRoot + "/templates"
+    public static let templatesDirectory = repositoryRoot + "/templates"
 
-    static let sampleNames = [
+    public static let sampleNames = [
         "postbac-reorientation-enseignement.json",
         "premiere-ses-undecided.json",
         "seconde-veto-maths-difficiles.json",
@@ -55,23 +55,23 @@ enum TestSupport {
     ]
 
     /// The raw bytes of one sample questionnaire.
-    static func sampleBytes(_ name: String) -> [UInt8]? {
+    public static func sampleBytes(_ name: String) -> [UInt8]? {
         readFileBytes(samplesDirectory + "/" + name)
     }
 
     /// One sample questionnaire, parsed and validated as the create handler would.
-    static func sample(_ name: String) throws -> JSONValue {
+    public static func sample(_ name: String) throws -> JSONValue {
         guard let bytes = sampleBytes(name) else { throw TemplateFileError(path: samplesDirectory + "/" + name, problem: "unreadable") }
         return try QuestionnaireValidator.validate(try JSONParser.parse(bytes))
     }
 
     /// The shipped labels, facts, level instructions and distress phrases.
-    static func materials() throws -> ReportMaterials {
+    public static func materials() throws -> ReportMaterials {
         try ReportMaterials.load(templatesDirectory: templatesDirectory)
     }
 
     /// Standard base64 (RFC 4648) decoding; nil on any malformed input.
-    static func base64Decode(_ text: String) -> [UInt8]? {
+    public static func base64Decode(_ text: String) -> [UInt8]? {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
         var table = [UInt8: UInt32]()
         for (index, byte) in alphabet.enumerated() { table[byte] = UInt32(index) }
@@ -102,7 +102,7 @@ enum TestSupport {
     }
 
     /// Quoted-printable decoding (RFC 2045 §6.7) of CRLF-separated lines.
-    static func quotedPrintableDecode(_ text: String) -> [UInt8] {
+    public static func quotedPrintableDecode(_ text: String) -> [UInt8] {
         func hexDigit(_ byte: UInt8) -> UInt8? {
             switch byte {
             case 0x30...0x39: return byte - 0x30
@@ -139,7 +139,7 @@ enum TestSupport {
     }
 
     /// The object `base` with `key` set to `value` (appended if new) or removed (nil).
-    static func setting(_ base: JSONValue, _ key: String, _ value: JSONValue?) -> JSONValue {
+    public static func setting(_ base: JSONValue, _ key: String, _ value: JSONValue?) -> JSONValue {
         var members = base.objectValue ?? []
         if let position = members.firstIndex(where: { $0.0 == key }) {
             if let value { members[position].1 = value } else { members.remove(at: position) }
@@ -149,12 +149,12 @@ enum TestSupport {
         return .object(members)
     }
 
-    static func repeated(_ character: Character, _ count: Int) -> String {
+    public static func repeated(_ character: Character, _ count: Int) -> String {
         String(repeating: String(character), count: count)
     }
 
     /// Every tag (`<name …>`) of an HTML fragment, as written between `<` and `>`.
-    static func tags(in html: String) -> [String] {
+    public static func tags(in html: String) -> [String] {
         var result: [String] = []
         var rest = html[...]
         while let open = rest.firstIndex(of: "<") {
@@ -169,10 +169,10 @@ enum TestSupport {
 
 /// A fresh directory under /tmp (made with `mkdtemp`), for tests that need
 /// files on disk; `remove()` deletes it and everything in it.
-struct TemporaryDirectory {
-    let path: String
+public struct TemporaryDirectory {
+    public let path: String
 
-    init() throws {
+    public init() throws {
         var template = Array("/tmp/bilan-unit-XXXXXX".utf8CString)
         let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
         guard made != nil else { throw SystemError.current("mkdtemp") }
@@ -180,7 +180,7 @@ struct TemporaryDirectory {
     }
 
     /// Writes `text` at `relative` (parent folders made as needed).
-    func write(_ relative: String, _ text: String) throws {
+    public func write(_ relative: String, _ text: String) throws {
         var folder = path
         for part in relative.split(separator: "/").dropLast() {
             folder += "/" + part
@@ -189,13 +189,13 @@ struct TemporaryDirectory {
         try writeFileAtomically(path + "/" + relative, Array(text.utf8), mode: 0o600)
     }
 
-    func delete(_ relative: String) {
+    public func delete(_ relative: String) {
         unlink(path + "/" + relative)
     }
 
     /// Removes the directory and its content; refuses anything but a
     /// directory this type made.
-    func remove() {
+    public func remove() {
         guard path.hasPrefix("/tmp/bilan-unit-") else { return }
         Self.removeTree(path)
     }
@@ -213,11 +213,11 @@ struct TemporaryDirectory {
 }
 
 /// One HTML tag split into its name and attributes (values unquoted, as written).
-struct ParsedTag {
-    var name: String
-    var attributes: [(String, String)]
+public struct ParsedTag {
+    public var name: String
+    public var attributes: [(String, String)]
 
-    init(_ tag: String) {
+    public init(_ tag: String) {
         let chars = Array(tag)
         var index = 0
         func isSpace(_ c: Character) -> Bool { c == " " || c == "\t" || c == "\n" || c == "\r" || c == "\u{0C}" }
@@ -253,7 +253,7 @@ struct ParsedTag {
 
 extension String {
     /// Number of non-overlapping occurrences of `needle`.
-    func occurrences(of needle: String) -> Int {
+    public func occurrences(of needle: String) -> Int {
         var count = 0
         var rest = self[...]
         while let range = rest.firstRange(of: needle) {

@@ -1,4 +1,5 @@
 import Testing
+import BilanTestSupport
 @testable import BilanGeneration
 
 /// SPEC §7: exponential backoff with jitter, bounded tries, honouring the server's delay.

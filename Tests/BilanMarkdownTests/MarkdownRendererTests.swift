@@ -1,6 +1,6 @@
 import Testing
+import BilanTestSupport
 @testable import BilanCore
-@testable import BilanWeb
 @testable import BilanMarkdown
 
 /// SPEC §6 and §12: the report is untrusted; raw HTML is shown as text, and a

@@ -1,7 +1,7 @@
 import Testing
+import BilanTestSupport
 @testable import BilanCore
 @testable import BilanWeb
-import BilanMail
 
 /// SPEC §16 rules that are pure functions: the refusal cap, the settings a
 /// spawned process may inherit, the `__Host-` cookie on https, the masked

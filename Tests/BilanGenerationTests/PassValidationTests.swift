@@ -1,4 +1,5 @@
 import Testing
+import BilanTestSupport
 @testable import BilanCore
 @testable import BilanGeneration
 
@@ -12,34 +13,11 @@ import Testing
 struct PassValidationTests {
     // MARK: pass 1
 
-    static func point(_ point: String, _ answer: String) -> JSONValue {
-        ["point": .string(point), "reponse": .string(answer)]
-    }
-
+    static func point(_ point: String, _ answer: String) -> JSONValue { ReportFixtures.point(point, answer) }
     static func path(_ name: String, selectivity: String = "sélective") -> JSONValue {
-        [
-            "intitule": .string(name),
-            "pourquoi": "Profil scientifique solide et goût des problèmes difficiles.",
-            "duree": "2 ans, puis 3 ans d'école",
-            "niveauAttendu": "Très bon dossier en mathématiques et physique-chimie",
-            "selectivite": .string(selectivity),
-            "specialitesAttendues": ["mathématiques", "physique-chimie"],
-            "prochainesEtapes": ["Consulter les fiches Parcoursup", "Aller aux journées portes ouvertes"],
-        ]
+        ReportFixtures.path(name, selectivity: selectivity)
     }
-
-    /// A complete, valid answer: 3 pistes, points tied to answers, open questions.
-    static let valid: JSONValue = [
-        "synthese": "Élève de terminale générale, à l'aise en mathématiques, qui vise l'aéronautique.",
-        "atouts": [point("Rigueur", "« Rigueur, persévérance »"), point("Bon niveau scientifique", "16,5 en mathématiques")],
-        "axesDeProgres": [point("Expression écrite", "« Expression écrite, stress pendant les contrôles »")],
-        "pistes": [
-            path("Classe préparatoire scientifique MPSI", selectivity: "très sélective"),
-            path("École d'ingénieurs post-bac avec prépa intégrée"),
-            path("Licence de physique", selectivity: "accessible"),
-        ],
-        "questionsOuvertes": ["MPSI ou prépa intégrée ?"],
-    ]
+    static let valid = ReportFixtures.validInitialAnalysis
 
     func refused(_ answer: String) -> Bool {
         do {

@@ -1,5 +1,6 @@
 import Logging
 import Testing
+import BilanTestSupport
 @testable import BilanCore
 @testable import BilanGeneration
 @testable import BilanMarkdown
@@ -69,11 +70,11 @@ struct PassRunnerTests {
         { _ in .failure(error) }
     }
 
-    static var initial: (GeminiRequest) -> Result<GeminiAnswer, GeminiError> { answer(PassValidationTests.valid.serialized) }
+    static var initial: (GeminiRequest) -> Result<GeminiAnswer, GeminiError> { answer(ReportFixtures.validInitialAnalysis.serialized) }
     static var analysis: (GeminiRequest) -> Result<GeminiAnswer, GeminiError> {
         answer(String(repeating: "Travaillez par séances courtes et régulières, en reliant chaque chapitre à un exercice. ", count: 25))
     }
-    static let goodReport = ReportCheckTests.Draft().text.trimmingSpaces()  // as the runner stores answers
+    static let goodReport = ReportFixtures.Draft().text.trimmingSpaces()  // as the runner stores answers
     static let logger = Logger(label: "tests", factory: { _ in SwiftLogNoOpLogHandler() })
 
     struct Run {
@@ -92,9 +93,9 @@ struct PassRunnerTests {
             templates: TemplateLibrary(directory: TestSupport.templatesDirectory), materials: materials,
             today: CivilDate(year: 2026, month: 12, day: 2), linkHosts: ReportOutline.defaultLinkHosts)
         let runner = PassRunner(
-            store: run.store, gemini: run.gemini, prompts: prompts, materials: materials, check: ReportCheckTests.check,
+            store: run.store, gemini: run.gemini, prompts: prompts, materials: materials, check: ReportFixtures.check,
             logger: logger, maxAttempts: 3, requeueBaseSeconds: 60)
-        let answers = try questionnaire ?? ReportCheckTests.questionnaire()
+        let answers = try questionnaire ?? ReportFixtures.questionnaire()
         run.outcome = try runner.run(
             ClaimedBilan(id: "b1", attempts: attempts, step: 0, questionnaire: answers, checkpoints: checkpoints, distressFlag: false))
         return run
@@ -114,7 +115,7 @@ struct PassRunnerTests {
     }
 
     @Test func aSavedPassIsNeverRequestedAgain() throws {
-        let saved: JSONValue = ["initial": PassValidationTests.valid, "psychopedagogique": .string(String(repeating: "mot ", count: 300))]
+        let saved: JSONValue = ["initial": ReportFixtures.validInitialAnalysis, "psychopedagogique": .string(String(repeating: "mot ", count: 300))]
         let run = try Self.run([Self.answer(Self.goodReport)], checkpoints: saved)
         #expect(run.outcome == .completed)
         #expect(run.gemini.requests.count == 1)
@@ -122,7 +123,7 @@ struct PassRunnerTests {
     }
 
     @Test func aBrokenReportGetsOneRepairAndIsStoredClean() throws {
-        var broken = ReportCheckTests.Draft()
+        var broken = ReportFixtures.Draft()
         broken.add("Voir aussi [un forum](https://forum.example.net/orientation).")
         let run = try Self.run([Self.initial, Self.analysis, Self.answer(broken.text), Self.answer(Self.goodReport)])
         #expect(run.outcome == .completed)
@@ -135,7 +136,7 @@ struct PassRunnerTests {
     }
 
     @Test func offListLinksLeftAfterTheRepairBecomeText() throws {
-        var broken = ReportCheckTests.Draft()
+        var broken = ReportFixtures.Draft()
         broken.add("Voir aussi [un forum](https://forum.example.net/orientation).")
         let run = try Self.run([Self.initial, Self.analysis, Self.answer(broken.text), Self.answer(broken.text)])
         #expect(run.outcome == .completed)
@@ -145,7 +146,7 @@ struct PassRunnerTests {
     }
 
     @Test func htmlLeftAfterTheRepairRefusesTheReport() throws {
-        var broken = ReportCheckTests.Draft()
+        var broken = ReportFixtures.Draft()
         broken.add("<script>alert(1)</script>")
         let run = try Self.run([Self.initial, Self.analysis, Self.answer(broken.text), Self.answer(broken.text)])
         guard case .failed = run.outcome else { Issue.record("\(String(describing: run.outcome))"); return }
@@ -154,10 +155,10 @@ struct PassRunnerTests {
     }
 
     @Test func aRepairedReportRestartedIsNotRepairedTwice() throws {
-        var broken = ReportCheckTests.Draft()
+        var broken = ReportFixtures.Draft()
         broken.add("Voir aussi [un forum](https://forum.example.net/orientation).")
         let saved: JSONValue = [
-            "initial": PassValidationTests.valid, "psychopedagogique": .string(String(repeating: "mot ", count: 300)),
+            "initial": ReportFixtures.validInitialAnalysis, "psychopedagogique": .string(String(repeating: "mot ", count: 300)),
             "terrain": .string(broken.text), "repair": .string(Self.goodReport),
         ]
         let run = try Self.run([], checkpoints: saved)
@@ -192,7 +193,7 @@ struct PassRunnerTests {
     }
 
     @Test func distressFoundTodayFlagsTheBilanAndReachesThePrompts() throws {
-        var answers = try ReportCheckTests.questionnaire()
+        var answers = try ReportFixtures.questionnaire()
         answers = TestSupport.setting(answers, "difficultes", .string("Je n'en peux plus, j'ai envie de disparaître."))
         let run = try Self.run([Self.initial, Self.analysis, Self.answer(Self.goodReport)], questionnaire: answers)
         #expect(run.store.flagged)

@@ -1,5 +1,6 @@
 import Logging
 import Testing
+import BilanTestSupport
 @testable import BilanCore
 @testable import BilanWeb
 
