@@ -132,7 +132,7 @@ public struct GeneratorProgram {
         let queue = BilanQueue(connection: connection)
         let mailer = mailer()
         let notifier = BilanNotifier(
-            connection: connection, mailer: mailer, publicURL: configuration.publicURL,
+            store: BilanTransitions(connection: connection), mailer: mailer, publicURL: configuration.publicURL,
             ledger: SentMailLedger(runtimeDirectory: configuration.runtimeDirectory),
             unconfirmedRetrySeconds: configuration.mailUnconfirmedRetrySeconds, logger: logger)
         let today = ParisCalendar.today()

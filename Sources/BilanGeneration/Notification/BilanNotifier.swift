@@ -12,7 +12,7 @@ import Logging
 public struct BilanNotifier {
     public static let subject = "✅ Votre Bilan d'Orientation est prêt !"
 
-    let connection: PGConnection
+    let store: any NotificationStore
     let mailer: Mailer
     let publicURL: PublicURL
     let ledger: SentMailLedger
@@ -20,10 +20,10 @@ public struct BilanNotifier {
     let logger: Logger
 
     public init(
-        connection: PGConnection, mailer: Mailer, publicURL: PublicURL, ledger: SentMailLedger,
+        store: any NotificationStore, mailer: Mailer, publicURL: PublicURL, ledger: SentMailLedger,
         unconfirmedRetrySeconds: Int, logger: Logger
     ) {
-        self.connection = connection
+        self.store = store
         self.mailer = mailer
         self.publicURL = publicURL
         self.ledger = ledger
@@ -34,25 +34,24 @@ public struct BilanNotifier {
     /// True when a mail went out (or none was owed); false when it must be retried.
     @discardableResult
     public func sendIfOwed(_ id: String) throws -> Bool {
-        let claim = try connection.query(GenerationQueries.claimEmail.sql, [id, String(unconfirmedRetrySeconds)])
-        guard claim.rowCount == 1 else { return true }
-        guard let recipient = claim.string(0, 0) else {
+        guard let claim = try store.claimNotification(id, unconfirmedRetrySeconds: unconfirmedRetrySeconds) else { return true }
+        guard let recipient = claim.recipient else {
             logger.error("no e-mail address for the bilan's user", metadata: ["bilan": "\(id)"])
             return false
         }
-        let sections = MarkdownSections.headings(claim.string(0, 1) ?? "")
+        let sections = MarkdownSections.headings(claim.report)
         let values: TemplateValue = [
             "link": .text(publicURL.link("/orientation/resultat/\(id)")),
             "sections": .list(sections.map { .text($0) }),
-            "helpCard": .bool(claim.bool(0, 3) == true),
+            "helpCard": .bool(claim.distressFlag),
         ]
         do {
             try mailer.send(template: "bilan-ready", to: recipient, subject: Self.subject, values: values)
         } catch {
             logger.error(
                 "notification not sent; recovery will retry",
-                metadata: ["bilan": "\(id)", "attempt": "\(claim.int(0, 2) ?? 0)", "cause": "\(error)"])
-            try connection.query(GenerationQueries.releaseEmailClaim.sql, [id])
+                metadata: ["bilan": "\(id)", "attempt": "\(claim.attempts)", "cause": "\(error)"])
+            try store.releaseNotificationClaim(id)
             return false
         }
         try recordSent(id)
@@ -73,7 +72,7 @@ public struct BilanNotifier {
 
     /// `"emailSentAt"`, then the ledger note is no longer needed.
     private func stampSent(_ id: String) throws {
-        try connection.query(GenerationQueries.markEmailSent.sql, [id])
+        try store.markNotificationSent(id)
         ledger.forget(id)
     }
 
@@ -87,5 +86,47 @@ public struct BilanNotifier {
             logger.info("notification sent earlier recorded", metadata: ["bilan": "\(id)"])
         }
         return ids.count
+    }
+}
+
+/// The notification's writes: claimed before sending ("maybe sent"),
+/// released when the transport refused it, stamped once it left.
+public protocol NotificationStore {
+    /// The mail still owed and not being sent, now claimed; nil when none is owed.
+    func claimNotification(_ id: String, unconfirmedRetrySeconds: Int) throws -> NotificationClaim?
+    func releaseNotificationClaim(_ id: String) throws
+    func markNotificationSent(_ id: String) throws
+}
+
+public struct NotificationClaim: Sendable {
+    /// Nil when the user's address is unknown (a site's own user table).
+    public var recipient: String?
+    public var report: String
+    public var attempts: Int
+    public var distressFlag: Bool
+
+    public init(recipient: String?, report: String, attempts: Int, distressFlag: Bool) {
+        self.recipient = recipient
+        self.report = report
+        self.attempts = attempts
+        self.distressFlag = distressFlag
+    }
+}
+
+extension BilanTransitions: NotificationStore {
+    public func claimNotification(_ id: String, unconfirmedRetrySeconds: Int) throws -> NotificationClaim? {
+        let claim = try connection.query(GenerationQueries.claimEmail.sql, [id, String(unconfirmedRetrySeconds)])
+        guard claim.rowCount == 1 else { return nil }
+        return NotificationClaim(
+            recipient: claim.string(0, 0), report: claim.string(0, 1) ?? "", attempts: claim.int(0, 2) ?? 0,
+            distressFlag: claim.bool(0, 3) == true)
+    }
+
+    public func releaseNotificationClaim(_ id: String) throws {
+        try connection.query(GenerationQueries.releaseEmailClaim.sql, [id])
+    }
+
+    public func markNotificationSent(_ id: String) throws {
+        try connection.query(GenerationQueries.markEmailSent.sql, [id])
     }
 }
