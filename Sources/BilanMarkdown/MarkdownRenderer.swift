@@ -162,17 +162,26 @@ public enum MarkdownRenderer {
     }
 
     /// `<h2>` → `<h2 id="section-N">`: anchors for the table of contents. Only
-    /// cmark writes tags here (raw HTML was turned into escaped text).
+    /// cmark writes tags here (raw HTML was turned into escaped text). Found
+    /// on the UTF-8 bytes: as Characters, a combining mark right after `>`
+    /// would hide the tag (`<h2>` + U+05A1 is one grapheme cluster).
     private static func numberSectionHeadings(_ html: String) -> String {
-        var out = ""
-        var rest = html[...]
+        let tag = Array("<h2>".utf8)
+        let bytes = Array(html.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + 256)
         var number = 0
-        while let range = rest.firstRange(of: "<h2>") {
-            number += 1
-            out += rest[..<range.lowerBound]
-            out += "<h2 id=\"section-\(number)\">"
-            rest = rest[range.upperBound...]
+        var index = 0
+        while index < bytes.count {
+            if bytes[index] == tag[0], index + tag.count <= bytes.count, Array(bytes[index..<index + tag.count]) == tag {
+                number += 1
+                out += Array("<h2 id=\"section-\(number)\">".utf8)
+                index += tag.count
+            } else {
+                out.append(bytes[index])
+                index += 1
+            }
         }
-        return out + rest
+        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -246,3 +246,16 @@ struct MarkdownRendererTests {
         #expect(!report.html.contains("<"))
     }
 }
+
+/// Found by the markdown fuzzer: a heading whose text starts with a combining
+/// mark lost its anchor (`<h2>` + U+05A1 is one Character in Swift).
+@Suite("Markdown rendering: anchors on bytes")
+struct MarkdownAnchorTests {
+    @Test func aHeadingStartingWithACombiningMarkKeepsItsAnchor() {
+        let report = MarkdownRenderer.render("## Un\n\n## \u{05A1}Deux\n", linkHosts: [])
+        #expect(report.html.contains("<h2 id=\"section-1\">Un</h2>"))
+        #expect(report.html.contains("<h2 id=\"section-2\">\u{05A1}Deux</h2>"))
+        #expect(!report.html.contains("<h2>"))
+        #expect(report.sections.map(\.anchor) == ["section-1", "section-2"])
+    }
+}
