@@ -18,7 +18,8 @@
 --
 -- The status lookup gains these columns and the questionnaire (for the
 -- profile line of the page): a new function, since a function's result type
--- cannot be changed in place; the old one is dropped.
+-- cannot be changed in place. The old one stays for a release, so handlers
+-- not yet restarted after `migrate` keep answering.
 BEGIN;
 -- A migrator stuck behind another session's lock fails instead of hanging.
 SET LOCAL lock_timeout = '30s';
@@ -35,8 +36,6 @@ ALTER TABLE "orientation_bilans"
 -- bilan-admin list --flagged: few rows, newest first.
 CREATE INDEX IF NOT EXISTS "orientation_bilans_flagged_idx"
     ON "orientation_bilans" ("createdAt") WHERE "distressFlag";
-
-DROP FUNCTION IF EXISTS orientation_bilan_for_session(text, uuid);
 
 -- Timestamps as Unix milliseconds: no date parsing in the handler.
 CREATE OR REPLACE FUNCTION orientation_session_bilan(token text, bilan uuid)

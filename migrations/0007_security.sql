@@ -8,9 +8,6 @@
 --                     the mail server. "values" holds the login link until the
 --                     mail has left, then is cleared; a link not sent before it
 --                     expires is never sent.
---   login_requests    one row per login request, known address or not, so the
---                     two paths write the same and take the same time; kept a
---                     day (recover purges), hashed: no address in clear.
 BEGIN;
 -- A migrator stuck behind another session's lock fails instead of hanging.
 SET LOCAL lock_timeout = '30s';
@@ -34,15 +31,6 @@ CREATE TABLE IF NOT EXISTS mail_queue (
 );
 -- The sender's queue: unsent mails, oldest first.
 CREATE INDEX IF NOT EXISTS mail_queue_due_idx ON mail_queue ("id") WHERE "sentAt" IS NULL;
-
-CREATE TABLE IF NOT EXISTS login_requests (
-    "addressHash" bytea NOT NULL,
-    "createdAt"   timestamptz(3) NOT NULL DEFAULT now()
-);
-CREATE INDEX IF NOT EXISTS login_requests_created_idx ON login_requests ("createdAt");
-
--- The per-user refusal cap counts recent FAILED bilans by kind.
-CREATE INDEX IF NOT EXISTS "orientation_bilans_user_idx" ON "orientation_bilans" ("userId", "createdAt");
 
 INSERT INTO schema_migrations ("version") VALUES ('0007_security') ON CONFLICT DO NOTHING;
 COMMIT;

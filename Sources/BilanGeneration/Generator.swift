@@ -70,11 +70,6 @@ public struct Recovery {
         return failed
     }
 
-    /// Expired sessions and login links, and day-old login requests (SPEC §16).
-    public func purgeExpired() throws -> Int {
-        try connection.query(SessionQueries.purgeExpired.sql, []).int(0, 0) ?? 0
-    }
-
     public func retryUnsentEmails() throws -> (sent: Int, failed: Int) {
         try notifier.settleLedger()
         let rows = try connection.query(

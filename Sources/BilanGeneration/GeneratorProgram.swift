@@ -24,30 +24,43 @@ public struct GeneratorProgram {
         }
     }
 
+    /// Queued mail and the purge first, on a connection of their own: they
+    /// must not wait for a free generator slot nor for the report files.
     public func recover() -> Int32 {
-        withSlotAndConnection(purpose: "recover", bilan: nil) { parts in
+        let mailStatus = sendQueuedMail(purging: true)
+        let status = withSlotAndConnection(purpose: "recover", bilan: nil) { parts in
             let failed = try parts.recovery.failExhaustedBilans()
             let mails = try parts.recovery.retryUnsentEmails()
-            let queued = try parts.mailQueue.drain()
-            let purged = try parts.recovery.purgeExpired() + parts.mailQueue.purge()
             let handled = try parts.generator.drainQueue(startingWith: nil)
             logger.info(
                 "recovery finished",
-                metadata: [
-                    "failed": "\(failed)", "mails_sent": "\(mails.sent + queued.sent)",
-                    "mails_failed": "\(mails.failed + queued.failed)", "purged": "\(purged)", "generated": "\(handled)",
-                ])
+                metadata: ["failed": "\(failed)", "mails_sent": "\(mails.sent)", "mails_failed": "\(mails.failed)",
+                           "generated": "\(handled)"])
         }
+        return status != 0 ? status : mailStatus
     }
 
     /// `send-mail`: what the handlers queued (login links), now. Takes no
-    /// generator slot: a login must not wait for reports being written.
-    public func sendQueuedMail() -> Int32 {
+    /// generator slot: a login must not wait for reports being written. One
+    /// sender at a time on the whole database (a session lock): a class of
+    /// 60 logging in starts one sender's work, not 60 connections.
+    public func sendQueuedMail(purging: Bool = false) -> Int32 {
         do {
             let connection = try PGConnection(url: configuration.directURL, applicationName: "bilan-mail-sender")
             let sender = MailQueueSender(connection: connection, mailer: mailer(), logger: logger)
-            let result = try sender.drain()
-            logger.info("mail queue drained", metadata: ["sent": "\(result.sent)", "failed": "\(result.failed)"])
+            if purging {
+                let sessions = try connection.query(SessionQueries.purgeExpired.sql, []).int(0, 0) ?? 0
+                let mails = try sender.purge()
+                logger.info("expired rows purged", metadata: ["sessions_and_links": "\(sessions)", "mails": "\(mails)"])
+            }
+            // Another sender drains the queue: it re-checks after letting go,
+            // so a mail queued meanwhile is not left behind.
+            while try sender.holdSenderLock() {
+                let result = try sender.drain()
+                try sender.releaseSenderLock()
+                logger.info("mail queue drained", metadata: ["sent": "\(result.sent)", "failed": "\(result.failed)"])
+                guard try sender.dueCount() > 0, result.sent > 0 else { break }
+            }
             return 0
         } catch {
             logger.error("mail sender stopped on an error; recovery will retry", metadata: ["cause": "\(error)"])
@@ -85,7 +98,6 @@ public struct GeneratorProgram {
         let recovery: Recovery
         let queue: BilanQueue
         let notifier: BilanNotifier
-        let mailQueue: MailQueueSender
     }
 
     private func withSlotAndConnection(purpose: String, bilan: String?, _ body: (Parts) throws -> Void) -> Int32 {
@@ -147,6 +159,6 @@ public struct GeneratorProgram {
             recovery: Recovery(
                 connection: connection, queue: queue, notifier: notifier, maxAttempts: configuration.maxAttempts,
                 logger: logger),
-            queue: queue, notifier: notifier, mailQueue: MailQueueSender(connection: connection, mailer: mailer, logger: logger))
+            queue: queue, notifier: notifier)
     }
 }

@@ -56,7 +56,8 @@ let environment: Environment
 let configuration: Configuration
 do {
     environment = try Environment.current()
-    configuration = try Configuration.load(environment, needs: [.gemini, .mail])
+    // The mail sender calls no model: a missing Gemini key must not stop login mail.
+    configuration = try Configuration.load(environment, needs: arguments.first == "send-mail" ? [.mail] : [.gemini, .mail])
 } catch {
     LogSink.writeToStandardError("bilan-generator: \(error)")
     exit(78)

@@ -49,7 +49,13 @@ struct GeminiResponseTests {
         #expect(kind(#"{"candidates":[],"promptFeedback":{"blockReason":"OTHER"}}"#) == .refused)
     }
 
-    @Test(arguments: ["SAFETY", "RECITATION", "OTHER", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII"])
+    @Test(arguments: ["RECITATION", "OTHER", "LANGUAGE", "FINISH_REASON_UNSPECIFIED"])
+    func modelHiccupsAreRetriedNotRefused(_ reason: String) {
+        #expect(kind(#"{"candidates":[{"content":{"parts":[{"text":"partiel"}]},"finishReason":"\#(reason)"}]}"#) == .retryable)
+        #expect(kind(#"{"candidates":[{"finishReason":"\#(reason)"}]}"#) == .retryable)
+    }
+
+    @Test(arguments: ["SAFETY", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII"])
     func refusedFinishReasons(_ reason: String) {
         let body = #"{"candidates":[{"content":{"parts":[{"text":"partiel"}]},"finishReason":"\#(reason)"}]}"#
         #expect(kind(body) == .refused)

@@ -154,6 +154,18 @@ struct PassRunnerTests {
         #expect(run.store.verdict?.passed == false)
     }
 
+    @Test func aRepairWorseThanTheDraftIsNotPublished() throws {
+        var softOnly = ReportFixtures.Draft()
+        softOnly.add("Vos choix de PHYSIQUE_CHIMIE comptent.")  // a raw code: a soft rule only
+        var worse = ReportFixtures.Draft()
+        worse.add("<b>important</b>")
+        let run = try Self.run([Self.initial, Self.analysis, Self.answer(softOnly.text), Self.answer(worse.text)])
+        #expect(run.outcome == .completed)
+        #expect(run.store.report == softOnly.text.trimmingSpaces())
+        #expect(run.store.verdict?.passed == true && run.store.verdict?.repaired == true)
+        #expect(run.store.verdict?.broken.map(\.id) == ["no-codes"])
+    }
+
     @Test func aRepairedReportRestartedIsNotRepairedTwice() throws {
         var broken = ReportFixtures.Draft()
         broken.add("Voir aussi [un forum](https://forum.example.net/orientation).")
@@ -172,6 +184,23 @@ struct PassRunnerTests {
         #expect(run.store.failure?.message == BilanMessages.contentRefused)
         #expect(!TextFolding.fold(BilanMessages.contentRefused).contains("reformul"))
         #expect(run.gemini.requests.count == 1)
+    }
+
+    @Test func noModelLeftForADayFailsTheBilan() throws {
+        var run = Run(gemini: ScriptedGemini([Self.failure(GeminiError(.modelMissing, "404", httpStatus: 404))]))
+        let materials = try TestSupport.materials()
+        let runner = PassRunner(
+            store: run.store, gemini: run.gemini,
+            prompts: PromptBuilder(
+                templates: TemplateLibrary(directory: TestSupport.templatesDirectory), materials: materials,
+                today: CivilDate(year: 2026, month: 12, day: 2), linkHosts: ReportOutline.defaultLinkHosts),
+            materials: materials, check: ReportFixtures.check, logger: Self.logger, maxAttempts: 3, requeueBaseSeconds: 60)
+        var bilan = ClaimedBilan(
+            id: "b1", attempts: 1, step: 0, questionnaire: try ReportFixtures.questionnaire(), checkpoints: [:],
+            distressFlag: false)
+        bilan.ageSeconds = 86_401
+        run.outcome = try runner.run(bilan)
+        #expect(run.store.failure?.kind == .service && run.store.requeues.isEmpty)
     }
 
     @Test func noModelLeftRequeuesWithoutUsingAnAttempt() throws {

@@ -35,6 +35,11 @@ struct SecurityRulesTests {
         #expect(decide(four) == .eligible(plan: "ANNUAL"))
     }
 
+    @Test func reportsRefusedByTheCheckCountToo() {
+        let mixed = [refused(daysAgo: 1), refused(daysAgo: 2, kind: "REPORT_REFUSED"), refused(daysAgo: 3, kind: "REPORT_REFUSED")]
+        #expect(decide(mixed).json["reason"]?.stringValue == "TOO_MANY_REFUSALS")
+    }
+
     @Test func aCompletedBilanStillWinsOverTheCap() {
         let bilans = [refused(daysAgo: 1), refused(daysAgo: 2), refused(daysAgo: 3),
                       .init(id: "done", status: .completed, createdAtMs: Self.now - 5 * Self.day)]

@@ -116,13 +116,15 @@ def test_progress_steps_then_completed_and_one_mail(gen):
 TRANSIENT = [
     ("429", 1), ("500", 2), ("503", 3), ("504", 1), ("502", 2), ("hang:10", 2),
     ("malformed", 1), ("empty", 2), ("empty-text", 3), ("max-tokens", 3), ("max-tokens", 1),
+    # A recitation or "other" stop is the model's hiccup, not a verdict on the
+    # student's text: retried, never the help card (SPEC §12).
+    ("recitation", 2), ("other", 3),
 ]
 PERMANENT = [
     ("400", 1, "serviceMisconfigured"), ("401", 2, "serviceMisconfigured"), ("403", 3, "serviceMisconfigured"),
     # 404 NOT_FOUND means a retired model: the next configured model is asked
     # (test_report_engine.py, model currency), so it is not a permanent fault.
-    ("safety", 3, "contentRefused"), ("blocked", 1, "contentRefused"), ("recitation", 2, "contentRefused"),
-    ("other", 3, "contentRefused"),
+    ("safety", 3, "contentRefused"), ("blocked", 1, "contentRefused"),
 ]
 
 

@@ -14,10 +14,13 @@ public enum SettingNames {
     ]
 
     /// What the system needs to run a program: the search path, the
-    /// locale and time zone, and libcurl's proxy and CA settings.
+    /// locale and time zone, libcurl's proxy and CA settings, libpq's.
     public static let system: Set<String> = [
         "PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "HOME", "https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY",
         "SSL_CERT_FILE", "SSL_CERT_DIR", "CURL_CA_BUNDLE",
+        // libpq's own settings, for sites that configure the connection through them.
+        "PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSFILE", "PGSERVICE", "PGSERVICEFILE", "PGSSLMODE",
+        "PGSSLROOTCERT", "PGSSLCERT", "PGSSLKEY", "PGAPPNAME", "PGCONNECT_TIMEOUT", "PGTZ",
     ]
 
     /// `KEY=value` strings of `environment` whose key is allowed.

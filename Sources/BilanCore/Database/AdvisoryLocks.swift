@@ -11,6 +11,12 @@ public enum LockSpace: Int, CaseIterable, Sendable {
     case generatorPerBilan = 7303
     /// One address's login requests, one after the other (transaction lock).
     case loginPerAddress = 7304
+    /// One mail sender at a time on the database (session lock).
+    case mailSender = 7305
+
+    /// A lock of the whole space held by this session, taken without waiting.
+    public var trySessionLock: String { "SELECT pg_try_advisory_lock(\(rawValue), 0)" }
+    public var sessionUnlock: String { "SELECT pg_advisory_unlock(\(rawValue), 0)" }
 
     /// `pg_advisory_xact_lock(<space>, hashtext(<expression>))`.
     public func transactionLock(_ expression: String) -> String {

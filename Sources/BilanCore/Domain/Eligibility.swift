@@ -64,6 +64,9 @@ public enum Eligibility {
     /// At most this many content refusals per user per `refusalWindowMs`.
     public static let maxRefusals = 3
     public static let refusalWindowMs: Int64 = 30 * 86_400_000
+    /// Failures a student's text can cause on purpose: content Gemini refused,
+    /// and a report refused by the check (free texts can ask for markup).
+    static let cappedFailures: Set<String> = [FailureKind.contentRefused.rawValue, FailureKind.reportRefused.rawValue]
     static let subscriptionPlans: Set<String> = ["MONTHLY", "ANNUAL"]
 
     /// Eligible iff a SUCCEEDED MONTHLY or ANNUAL payment exists (access from the
@@ -82,7 +85,7 @@ public enum Eligibility {
             return .alreadyUsed(lastBilanId: latest.id, nextEligibleAtMs: latest.createdAtMs + yearMs)
         }
         let refusals = facts.bilans.filter {
-            $0.status == .failed && $0.failureKind == FailureKind.contentRefused.rawValue
+            $0.status == .failed && Self.cappedFailures.contains($0.failureKind ?? "")
                 && facts.nowMs - $0.createdAtMs < refusalWindowMs
         }.map(\.createdAtMs).sorted(by: >)
         if refusals.count >= maxRefusals {

@@ -14,10 +14,12 @@ public struct GeminiAnswer: Sendable {
 /// Reads `generateContent` answers and error bodies (the wire format in
 /// shared/reference/gemini-and-mail.md §1.3 and §2.1).
 public enum GeminiResponseParser {
-    static let refusedReasons: Set<String> = [
-        "SAFETY", "RECITATION", "LANGUAGE", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY", "OTHER",
-        "FINISH_REASON_UNSPECIFIED",
-    ]
+    /// The content itself was refused: no retry, and the student sees the
+    /// help card (SPEC §12). Other finish reasons without an answer
+    /// (RECITATION, LANGUAGE, OTHER…) are hiccups of the model, not a verdict
+    /// on what the student wrote: retried like an empty answer.
+    static let refusedReasons: Set<String> = ["SAFETY", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY"]
+    static let retriedReasons: Set<String> = ["RECITATION", "LANGUAGE", "OTHER", "FINISH_REASON_UNSPECIFIED", "MALFORMED_FUNCTION_CALL"]
 
     /// An HTTP 200 body: the text of the first candidate, or why there is none.
     public static func answer(from body: [UInt8]) throws(GeminiError) -> GeminiAnswer {
@@ -40,6 +42,9 @@ public enum GeminiResponseParser {
         }
         if refusedReasons.contains(finish) {
             throw GeminiError(.refused, "finishReason \(finish)", httpStatus: 200)
+        }
+        if retriedReasons.contains(finish) {
+            throw GeminiError(.retryable, "finishReason \(finish)", httpStatus: 200)
         }
         guard !text.trimmingSpaces().isEmpty else {
             throw GeminiError(.retryable, "empty text (finishReason \(finish))", httpStatus: 200)

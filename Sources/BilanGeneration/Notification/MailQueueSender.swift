@@ -38,6 +38,21 @@ public struct MailQueueSender {
         return (sent, failed)
     }
 
+    /// The one-sender lock (session-level: it dies with the process); false
+    /// when another sender holds it.
+    public func holdSenderLock() throws -> Bool {
+        try connection.query(LockSpace.mailSender.trySessionLock, []).bool(0, 0) == true
+    }
+
+    public func releaseSenderLock() throws {
+        try connection.query(LockSpace.mailSender.sessionUnlock, [])
+    }
+
+    /// Unsent mails still worth sending.
+    public func dueCount() throws -> Int {
+        try connection.query(MailQueueQueries.due.sql, []).int(0, 0) ?? 0
+    }
+
     /// Sent mails older than a week go; unsendable links lose their token.
     public func purge() throws -> Int {
         try connection.query(MailQueueQueries.purge.sql, []).int(0, 0) ?? 0

@@ -37,6 +37,9 @@ public struct PassRunner {
         self.requeueBaseSeconds = requeueBaseSeconds
     }
 
+    /// How long a bilan waits for a configured model to answer again.
+    static let maxWaitForAModelSeconds: Int64 = 86_400
+
     public func run(_ bilan: ClaimedBilan) throws -> GenerationOutcome {
         var metadata: Logger.Metadata = ["bilan": "\(bilan.id)", "attempt": "\(bilan.attempts)"]
         if bilan.attempts > maxAttempts {
@@ -135,6 +138,10 @@ public struct PassRunner {
             logger.critical(
                 "no configured Gemini model answers: change GEMINI_MODEL or GEMINI_FALLBACK_MODELS",
                 metadata: ["bilan": "\(bilan.id)", "cause": "\(error.detail)"])
+            // Waiting for the operator, but not forever: a student is told after a day.
+            if bilan.ageSeconds > Self.maxWaitForAModelSeconds {
+                return try fail(bilan, .service, message: BilanMessages.serviceMisconfigured, detail: error.description)
+            }
             return try requeue(bilan, detail: error.description, countsAsAttempt: false)
         case .retryable, .truncated, .exhausted:
             if bilan.attempts >= maxAttempts {

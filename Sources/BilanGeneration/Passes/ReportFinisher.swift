@@ -35,18 +35,38 @@ struct ReportFinisher {
             verdict = check.verify(report, questionnaire: subject.questionnaire)
             logger.info("repaired report checked", metadata: metadata.merging(summary(verdict)) { $1 })
         }
-        var neutralised = 0
-        if verdict.brokenHard.contains(where: { $0.id == "links" }) {
-            (report, neutralised) = ReportLinks.neutraliseOffList(report, hosts: check.linkHosts)
-            verdict = check.verify(report, questionnaire: subject.questionnaire)
-            logger.warning("off-list links turned into text", metadata: metadata.merging(["links": "\(neutralised)"]) { $1 })
+        var (candidate, neutralised) = cleaned(report, verdict, subject, metadata)
+        if wasRepaired, !candidate.verdict.passed {
+            // A repair never makes things worse: a draft whose only hard
+            // fault was off-list links, or that broke soft rules only, is
+            // published rather than a repair that broke a hard rule.
+            let draftVerdict = check.verify(draft, questionnaire: subject.questionnaire)
+            let fallback = cleaned(draft, draftVerdict, subject, metadata)
+            if fallback.candidate.verdict.passed {
+                logger.warning("repair worse than the draft; the draft is published", metadata: metadata)
+                (candidate, neutralised) = fallback
+            }
         }
+        report = candidate.report
+        verdict = candidate.verdict
         verdict.repaired = wasRepaired
         verdict.linksNeutralised = neutralised
         guard verdict.passed else {
             return .refuse(verdict: verdict, detail: "report check failed after repair: " + verdict.brokenHard.map { "\($0.id) (\($0.detail))" }.joined(separator: "; "))
         }
         return .publish(report: report, verdict: verdict)
+    }
+
+    /// The report with off-list links turned into text when that is its
+    /// only hard fault left to fix, and its verdict.
+    private func cleaned(
+        _ report: String, _ verdict: ReportVerdict, _ subject: PromptBuilder.Subject, _ metadata: Logger.Metadata
+    ) -> (candidate: (report: String, verdict: ReportVerdict), neutralised: Int)
+    {
+        guard verdict.brokenHard.contains(where: { $0.id == "links" }) else { return ((report, verdict), 0) }
+        let (text, count) = ReportLinks.neutraliseOffList(report, hosts: check.linkHosts)
+        logger.warning("off-list links turned into text", metadata: metadata.merging(["links": "\(count)"]) { $1 })
+        return ((text, check.verify(text, questionnaire: subject.questionnaire)), count)
     }
 
     private func repair(

@@ -12,6 +12,8 @@ public struct ClaimedBilan {
     public let checkpoints: JSONValue
     /// A free text matched the distress phrases when the bilan was created.
     public let distressFlag: Bool
+    /// Seconds since the bilan was created.
+    public var ageSeconds: Int64 = 0
 }
 
 /// The queue is the table itself: PENDING rows, oldest first, each guarded by
@@ -44,7 +46,7 @@ public struct BilanQueue {
                 id: id, attempts: claimed.int(0, 0) ?? 1, step: claimed.int(0, 1) ?? 0,
                 questionnaire: (try? JSONParser.parse(claimed.string(0, 2) ?? "{}")) ?? [:],
                 checkpoints: (try? JSONParser.parse(claimed.string(0, 3) ?? "{}")) ?? [:],
-                distressFlag: claimed.bool(0, 4) == true)
+                distressFlag: claimed.bool(0, 4) == true, ageSeconds: claimed.int64(0, 5) ?? 0)
         }
         return nil
     }

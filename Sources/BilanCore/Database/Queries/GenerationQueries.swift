@@ -22,7 +22,8 @@ public enum GenerationQueries {
         "gen_unlock", "SELECT pg_advisory_unlock(\(LockSpace.generatorPerBilan.rawValue), hashtext($1::text))")
 
     /// Claims a locked bilan if it is still queued, counting the attempt.
-    /// $1 id, $2 claimer (host:pid). Columns: attempts, progressStep, questionnaire, analyse, distressFlag.
+    /// $1 id, $2 claimer (host:pid).
+    /// Columns: attempts, progressStep, questionnaire, analyse, distressFlag, age in seconds.
     public static let claim = SQLStatement(
         "gen_claim",
         """
@@ -31,7 +32,7 @@ public enum GenerationQueries {
                "nextAttemptAt" = NULL
          WHERE "id" = $1::uuid AND "status" = 'PENDING'
         RETURNING "attempts", "progressStep", "questionnaire"::text, coalesce("analyse", '{}'::jsonb)::text,
-                  "distressFlag"
+                  "distressFlag", extract(epoch FROM now() - "createdAt")::bigint
         """)
 
     /// A bilan whose free texts show distress by today's phrase list (it may
@@ -148,7 +149,9 @@ public enum GenerationQueries {
         """
         UPDATE "orientation_bilans"
            SET "status" = 'PENDING', "attempts" = 0, "nextAttemptAt" = NULL, "errorMessage" = NULL,
-               "updatedAt" = now()
+               "failureKind" = NULL, "reportCheck" = NULL, "updatedAt" = now(),
+               -- A refused report would be refused again: passes 1 and 2 stay, the report is written anew.
+               "analyse" = "analyse" - 'terrain' - 'repair'
          WHERE "id" = $1::uuid AND "status" IN ('FAILED', 'PENDING')
         RETURNING "id"
         """)

@@ -23,15 +23,12 @@ public enum SessionQueries {
         "login_lock_address",
         LockSpace.loginPerAddress.transactionLock("lower($1::text)"))
 
-    /// Records the request, known address or not (both paths write: same
-    /// time), and reads what the limits need. $1 address.
+    /// What the limits need. $1 address.
     /// Columns: user id or NULL, links sent to the address in the last 15
     /// minutes, links in the last day.
     public static let loginCandidate = SQLStatement(
         "login_candidate",
         """
-        WITH noted AS (
-            INSERT INTO login_requests ("addressHash") VALUES (sha256(convert_to(lower($1), 'UTF8'))))
         SELECT orientation_user_by_email($1),
                (SELECT count(*) FROM login_tokens t
                  WHERE lower(t."email") = lower($1) AND t."createdAt" > now() - interval '15 minutes'),
@@ -78,14 +75,13 @@ public enum SessionQueries {
     public static let endOtherSessions = SQLStatement(
         "session_end_others", #"DELETE FROM sessions WHERE "userId" = $1::uuid"#)
 
-    /// Expired sessions, used or expired links older than a day, login
-    /// requests older than a day (recover). Column: rows deleted.
+    /// Expired sessions, and links expired for more than a day (recover).
+    /// Column: rows deleted.
     public static let purgeExpired = SQLStatement(
         "session_purge_expired",
         """
         WITH s AS (DELETE FROM sessions WHERE "expiresAt" < now() RETURNING 1),
-             t AS (DELETE FROM login_tokens WHERE "expiresAt" < now() - interval '1 day' RETURNING 1),
-             r AS (DELETE FROM login_requests WHERE "createdAt" < now() - interval '1 day' RETURNING 1)
-        SELECT (SELECT count(*) FROM s) + (SELECT count(*) FROM t) + (SELECT count(*) FROM r)
+             t AS (DELETE FROM login_tokens WHERE "expiresAt" < now() - interval '1 day' RETURNING 1)
+        SELECT (SELECT count(*) FROM s) + (SELECT count(*) FROM t)
         """)
 }
