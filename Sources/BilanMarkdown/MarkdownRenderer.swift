@@ -13,6 +13,10 @@ public struct RenderedReport: Sendable {
 
     public var html: String
     public var sections: [Section]
+    /// Link targets cmark saw and the renderer turned into text (off the
+    /// allow-list): the generator refuses a report whose links the report
+    /// check, which reads the Markdown itself, did not see.
+    public var droppedLinks: [String] = []
 
     /// The biggest rendering stored with a bilan: a report passes the check
     /// at 64 KiB of Markdown, and its HTML is a little larger.
@@ -63,16 +67,21 @@ public enum MarkdownRenderer {
         guard let document = cmark_parser_finish(parser) else { return RenderedReport(html: "", sections: []) }
         defer { cmark_node_free(document) }
 
-        let sections = sanitize(document, linkHosts: linkHosts)
+        let (sections, dropped) = sanitize(document, linkHosts: linkHosts)
         guard let rendered = cmark_render_html(document, options, cmark_parser_get_syntax_extensions(parser)) else {
             return RenderedReport(html: "", sections: sections)
         }
         defer { free(rendered) }
-        return RenderedReport(html: numberSectionHeadings(String(cString: rendered)), sections: sections)
+        var report = RenderedReport(html: numberSectionHeadings(String(cString: rendered)), sections: sections)
+        report.droppedLinks = dropped
+        return report
     }
 
     /// Rewrites the unsafe nodes and returns the level-2 headings in order.
-    private static func sanitize(_ document: OpaquePointer, linkHosts: Set<String>) -> [RenderedReport.Section] {
+    private static func sanitize(_ document: OpaquePointer, linkHosts: Set<String>)
+        -> (sections: [RenderedReport.Section], droppedLinks: [String])
+    {
+        var dropped: [String] = []
         var toReplace: [OpaquePointer] = []
         var toRemove: [OpaquePointer] = []
         var toUnwrap: [OpaquePointer] = []
@@ -92,6 +101,7 @@ public enum MarkdownRenderer {
                     cmark_node_set_url(node, allowed)
                 } else {
                     toUnwrap.append(node)
+                    dropped.append(url)
                 }
             case CMARK_NODE_HEADING where cmark_node_get_heading_level(node) == 2:
                 sections.append(.init(anchor: "section-\(sections.count + 1)", title: plainText(of: node)))
@@ -107,7 +117,7 @@ public enum MarkdownRenderer {
             cmark_node_unlink(node)
             cmark_node_free(node)
         }
-        return sections
+        return (sections, dropped)
     }
 
     /// Raw HTML is shown as the text it is, never interpreted.

@@ -154,6 +154,17 @@ struct PassRunnerTests {
         #expect(run.store.verdict?.passed == false)
     }
 
+    /// A link cmark sees but the Markdown scan does not (a reference
+    /// definition without a scheme): the report is not stored.
+    @Test func aLinkOnlyCmarkSeesRefusesTheReport() throws {
+        var sneaky = ReportFixtures.Draft()
+        sneaky.add("Voir [ce site][1].\n\n[1]: //evil.example/x")
+        #expect(ReportFixtures.check.verify(sneaky.text, questionnaire: try ReportFixtures.questionnaire()).passed)
+        let run = try Self.run([Self.initial, Self.analysis, Self.answer(sneaky.text), Self.answer(sneaky.text)])
+        #expect(run.store.failure?.kind == .reportRefused && run.store.report == nil)
+        #expect(run.store.verdict?.rule("links")?.ok == false)
+    }
+
     @Test func aRepairWorseThanTheDraftIsNotPublished() throws {
         var softOnly = ReportFixtures.Draft()
         softOnly.add("Vos choix de PHYSIQUE_CHIMIE comptent.")  // a raw code: a soft rule only
