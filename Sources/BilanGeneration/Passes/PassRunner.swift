@@ -1,5 +1,4 @@
 import BilanCore
-import BilanMarkdown
 import Logging
 
 /// How one generation run of a bilan ended.
@@ -70,23 +69,8 @@ public struct PassRunner {
                 try saveCheckpoint(bilan, ReportFinisher.repairKey, .string(repaired), step: Pass.terrain.rawValue, version: version)
             }
             switch outcome {
-            case .publish(let report, let verdict):
-                // Rendered once, here, so a page view never parses Markdown.
-                let rendered = MarkdownRenderer.render(report, linkHosts: check.linkHosts)
-                guard rendered.droppedLinks.isEmpty else {
-                    // cmark found links the check did not (entities, reference
-                    // definitions…): the stored Markdown would keep them.
-                    var refused = verdict
-                    if let index = refused.rules.firstIndex(where: { $0.id == "links" }) {
-                        refused.rules[index].ok = false
-                        refused.rules[index].detail = "off-list, seen by cmark: " + rendered.droppedLinks.prefix(3).joined(separator: " ")
-                    }
-                    return try fail(
-                        bilan, .reportRefused, message: BilanMessages.reportRefused,
-                        detail: "links the check did not see: \(rendered.droppedLinks.prefix(3))", verdict: refused)
-                }
-                let fits = rendered.html.utf8.count <= RenderedReport.maxStoredBytes
-                try store.complete(bilan.id, report: report, verdict: verdict, rendered: fits ? rendered : nil)
+            case .publish(let report, let verdict, let rendered):
+                try store.complete(bilan.id, report: report, verdict: verdict, rendered: rendered)
                 logger.info("bilan completed", metadata: ["bilan": "\(bilan.id)", "repaired": "\(verdict.repaired)"])
                 return .completed
             case .refuse(let verdict, let detail):

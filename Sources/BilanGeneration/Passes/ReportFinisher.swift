@@ -1,4 +1,5 @@
 import BilanCore
+import BilanMarkdown
 import Logging
 
 /// The last step of a generation (SPEC §12): the written report goes through
@@ -7,7 +8,8 @@ import Logging
 /// refuses the report. Soft rules never refuse one.
 struct ReportFinisher {
     enum Outcome {
-        case publish(report: String, verdict: ReportVerdict)
+        /// The report, its verdict, and its rendering when small enough to store.
+        case publish(report: String, verdict: ReportVerdict, rendered: RenderedReport?)
         case refuse(verdict: ReportVerdict, detail: String)
     }
 
@@ -54,7 +56,19 @@ struct ReportFinisher {
         guard verdict.passed else {
             return .refuse(verdict: verdict, detail: "report check failed after repair: " + verdict.brokenHard.map { "\($0.id) (\($0.detail))" }.joined(separator: "; "))
         }
-        return .publish(report: report, verdict: verdict)
+        // Rendered once, here, so a page view never parses Markdown; cmark
+        // also catches links the check did not see (entities, reference
+        // definitions…), which the stored Markdown would keep.
+        let rendered = MarkdownRenderer.render(report, linkHosts: check.linkHosts)
+        guard rendered.droppedLinks.isEmpty else {
+            if let index = verdict.rules.firstIndex(where: { $0.id == "links" }) {
+                verdict.rules[index].ok = false
+                verdict.rules[index].detail = "off-list, seen by cmark: " + rendered.droppedLinks.prefix(3).joined(separator: " ")
+            }
+            return .refuse(verdict: verdict, detail: "links the check did not see: \(rendered.droppedLinks.prefix(3))")
+        }
+        let fits = rendered.html.utf8.count <= RenderedReport.maxStoredBytes
+        return .publish(report: report, verdict: verdict, rendered: fits ? rendered : nil)
     }
 
     /// The report with off-list links turned into text when that is its
