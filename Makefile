@@ -59,18 +59,18 @@ unit-test: deps
 	$(SWIFT) test
 
 e2e-test: deps-test build
-	BILAN_BIN=$(RELEASE_BIN) $(PYTHON) -B -m pytest -p no:cacheprovider -q testservers tests/e2e
+	BILAN_BIN=$(RELEASE_BIN) $(PYTHON) -B -m pytest -p no:cacheprovider -q testservers integration/e2e
 
 # The route tests again, nginx → fcgiwrap → the same executables as CGI programs.
 # Left out: the generator suite and the PostgreSQL-restart test, which are
 # about long-lived processes that CGI mode does not have.
-CGI_TESTS := tests/e2e/test_eligibility.py tests/e2e/test_create.py tests/e2e/test_status.py \
-	tests/e2e/test_auth.py tests/e2e/test_detached_spawn.py tests/e2e/test_concurrency.py
+CGI_TESTS := integration/e2e/test_eligibility.py integration/e2e/test_create.py integration/e2e/test_status.py \
+	integration/e2e/test_auth.py integration/e2e/test_detached_spawn.py integration/e2e/test_concurrency.py
 e2e-cgi-test: deps-test build
 	BILAN_E2E_MODE=cgi BILAN_BIN=$(RELEASE_BIN) $(PYTHON) -B -m pytest -p no:cacheprovider -q $(CGI_TESTS)
 
 browser-test: deps-test build
-	BILAN_BIN=$(RELEASE_BIN) $(PYTHON) -B -m pytest -p no:cacheprovider -q tests/browser
+	BILAN_BIN=$(RELEASE_BIN) $(PYTHON) -B -m pytest -p no:cacheprovider -q integration/browser
 
 # Executables, templates, www/, migrations, nginx snippets, systemd units and an
 # example environment file (never overwritten: it holds the site's secrets).
@@ -112,7 +112,7 @@ fuzz: deps
 fuzz-smoke: deps
 	SWIFTC=$(SWIFTC) sh fuzz/fuzz.sh run 30
 
-# Reliability suite (tests/reliability, docs/RELIABILITY.md): a bad-input
+# Reliability suite (integration/reliability, docs/RELIABILITY.md): a bad-input
 # corpus over every route, faults of real components (PostgreSQL stopped
 # under load, a worker killed, mail folder read-only, a template missing),
 # two hosts on one database, abuse and secrets. Part of `make test`.
@@ -120,14 +120,14 @@ fuzz-smoke: deps
 # creates drained): several minutes.
 .PHONY: reliability-test soak
 reliability-test: deps-test build
-	BILAN_BIN=$(RELEASE_BIN) $(PYTHON) -B -m pytest -p no:cacheprovider -q -m "not soak" tests/reliability
+	BILAN_BIN=$(RELEASE_BIN) $(PYTHON) -B -m pytest -p no:cacheprovider -q -m "not soak" integration/reliability
 
 soak: deps-test build
 	$(call apt_install,wrk)
-	BILAN_BIN=$(RELEASE_BIN) $(PYTHON) -B -m pytest -p no:cacheprovider -q -s -m soak tests/reliability
+	BILAN_BIN=$(RELEASE_BIN) $(PYTHON) -B -m pytest -p no:cacheprovider -q -s -m soak integration/reliability
 
 
-# Deployment suite (tests/deploy, issue 7): `make install` into a scratch
+# Deployment suite (integration/deploy, issue 7): `make install` into a scratch
 # DESTDIR and the layout it makes, `systemd-analyze verify` of the installed
 # units, the smoke test run FROM the installed tree, bilan-admin check, --help,
 # the monitoring routes and logs, and docs/INTEGRATION.md's worked example.
@@ -135,7 +135,7 @@ soak: deps-test build
 .PHONY: deploy-test
 deploy-test: deps-test build
 	$(call apt_install,systemd)
-	BILAN_DEPLOY_NO_BUILD=1 $(PYTHON) -B -m pytest -p no:cacheprovider -q tests/deploy
+	BILAN_DEPLOY_NO_BUILD=1 $(PYTHON) -B -m pytest -p no:cacheprovider -q integration/deploy
 
 # Performance harness (bench/, docs/PERFORMANCE.md): `make bench`, ~25 min.
 include bench/bench.mk

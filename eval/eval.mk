@@ -1,5 +1,5 @@
 # `make eval` (SPEC §12 « Evaluation », docs/QUALITY.md): a report for every
-# questionnaire of tests/fixtures/questionnaires/{samples,adversarial}/ made
+# questionnaire of fixtures/questionnaires/{samples,adversarial}/ made
 # by the real stack (nginx, bilan-create, the detached generator, PostgreSQL),
 # and the report check's verdict as a rule × questionnaire table; the Markdown
 # table also lands in var/eval/last.md. Included from the Makefile

@@ -1,7 +1,7 @@
 """Constants the Python side shares with the Swift code, read from the Swift
 sources themselves so that there is one copy: the report's eight headings
 (`ReportOutline.headings`) and the advisory-lock key spaces (`LockSpace`).
-Standard library only; importable from testservers/, tests/ and scripts/."""
+Standard library only; importable from testservers/, integration/ and scripts/."""
 from __future__ import annotations
 
 import re

@@ -50,7 +50,7 @@ QUESTIONNAIRE.update({
     "difficultes": "Expression écrite, stress pendant les contrôles.",
     "commentaire": "J'hésite entre MPSI et une prépa intégrée.",
 })
-FIXTURES = HERE.parent / "tests" / "fixtures" / "questionnaires"
+FIXTURES = HERE.parent / "fixtures" / "questionnaires"
 
 
 # ---------------------------------------------------------------------------

@@ -77,7 +77,7 @@ struct DistressDetectorTests {
 
     @Test(arguments: ["detresse-explicite.json", "harcelement.json"])
     func adversarialDistressCasesAreFlagged(_ name: String) throws {
-        let path = TestSupport.repositoryRoot + "/tests/fixtures/questionnaires/adversarial/" + name
+        let path = TestSupport.repositoryRoot + "/fixtures/questionnaires/adversarial/" + name
         let bytes = try #require(readFileBytes(path), "\(path)")
         let answers = try QuestionnaireValidator.validate(try JSONParser.parse(bytes))
         #expect(try Self.detector().showsDistress(answers), "\(name)")

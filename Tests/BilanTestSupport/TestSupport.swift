@@ -41,7 +41,7 @@ public enum TestSupport {
     }
 
     /// The six sample questionnaires of SPEC §5, kept in the repository.
-    public static let samplesDirectory = repositoryRoot + "/tests/fixtures/questionnaires/samples"
+    public static let samplesDirectory = repositoryRoot + "/fixtures/questionnaires/samples"
     /// The shipped `templates/` folder (prompts, labels, facts, distress phrases).
     public static let templatesDirectory = repositoryRoot + "/templates"
 

@@ -4,8 +4,8 @@ sharing one database, abuse, load and leaks (docs/RELIABILITY.md).
 Run from the repository root, as root (the throwaway clusters run as the
 `postgres` user), with the executables in BILAN_BIN:
 
-    BILAN_BIN=.build/release /usr/bin/python3 -B -m pytest -p no:cacheprovider -q -m "not soak" tests/reliability
-    BILAN_BIN=.build/release /usr/bin/python3 -B -m pytest -p no:cacheprovider -q -s -m soak tests/reliability
+    BILAN_BIN=.build/release /usr/bin/python3 -B -m pytest -p no:cacheprovider -q -m "not soak" integration/reliability
+    BILAN_BIN=.build/release /usr/bin/python3 -B -m pytest -p no:cacheprovider -q -s -m soak integration/reliability
 
 Every test runs under a time limit (`@pytest.mark.time_limit(seconds)`,
 default 300 s): a hang fails the test instead of blocking the suite.
@@ -14,7 +14,7 @@ import signal
 
 import pytest
 
-import rel_support  # noqa: F401  (puts tests/e2e and scripts on sys.path)
+import rel_support  # noqa: F401  (puts integration/e2e and scripts on sys.path)
 
 DEFAULT_LIMIT = 300
 

@@ -28,7 +28,7 @@ from generator_support import (FAST_ENV, assert_nothing_pending, bilan_messages,
 from support import REPO, start_stack
 
 MESSAGES = bilan_messages()
-FIXTURES = REPO / "tests" / "fixtures" / "questionnaires"
+FIXTURES = REPO / "fixtures" / "questionnaires"
 FRENCH_MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
                  "octobre", "novembre", "décembre"]
 HELP_CARD_TITLE = "Besoin d'en parler ?"

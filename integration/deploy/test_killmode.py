@@ -9,7 +9,7 @@ does not leave a cgroup), so with the default `KillMode=control-group` a
 systemd is not PID 1 where this suite runs (`systemctl is-system-running`
 says "offline"), so the unit itself cannot be restarted here. What is tested:
 - test_systemd_units.py: every handler .service has KillMode=process;
-- tests/e2e/test_detached_spawn.py: the generator runs in its own session and
+- integration/e2e/test_detached_spawn.py: the generator runs in its own session and
   process group, with no descriptor of the handler's;
 - here: the consequence a sysadmin relies on. The create handler's whole
   session (its supervisor and every worker: more than KillMode=process would

@@ -24,7 +24,7 @@ from pathlib import Path
 from support import REPO, Client, Users, stop_stack, wait_for  # noqa: F401  (wait_for re-exported)
 
 # The questionnaires of shared/samples, kept in the repository.
-SAMPLES_DIR = Path(os.environ.get("BILAN_SAMPLES", REPO / "tests" / "fixtures" / "questionnaires" / "samples"))
+SAMPLES_DIR = Path(os.environ.get("BILAN_SAMPLES", REPO / "fixtures" / "questionnaires" / "samples"))
 SAMPLE_NAMES = sorted(path.stem for path in SAMPLES_DIR.glob("*.json"))
 
 # Settings that keep a generation run short: quick backoff, a short per-call

@@ -304,7 +304,7 @@ def test_failed_generation_shows_message_support_and_retry(stack, browsers, arti
 
 
 # ---- the report engine (SPEC §12) as the student sees it ---------------------------------
-SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "questionnaires" / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "fixtures" / "questionnaires" / "samples"
 
 
 def create_from_sample(driver, stack, address: str, answers: dict) -> str:

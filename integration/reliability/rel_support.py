@@ -1,9 +1,9 @@
-"""Helpers of the reliability suite (tests/reliability): a raw HTTP client
+"""Helpers of the reliability suite (integration/reliability): a raw HTTP client
 for requests that `requests` cannot send (chunked bodies, invalid bytes in
 the request line, lying headers), a database fingerprint, process facts
 (/proc), wrk, and stacks with custom secrets.
 
-Reuses the end-to-end helpers (tests/e2e/support.py): `start_stack`,
+Reuses the end-to-end helpers (integration/e2e/support.py): `start_stack`,
 `Client`, `Users`, `fresh_address`.
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-sys.path.insert(0, str(REPO / "tests" / "e2e"))
+sys.path.insert(0, str(REPO / "integration" / "e2e"))
 sys.path.insert(0, str(REPO / "scripts"))
 
 from support import (JSON_TYPE, QUESTIONNAIRE, SESSION_COOKIE, Client, SourceAddressAdapter, Users,  # noqa: E402,F401

@@ -3,7 +3,7 @@ DESTDIR, the paths of an installed tree, and a Stack that runs FROM that tree
 (executables, templates, migrations, www/ and nginx snippets as installed),
 not from the build tree.
 
-The e2e helpers (tests/e2e/support.py, generator_support.py) and
+The e2e helpers (integration/e2e/support.py, generator_support.py) and
 scripts/devstack.py are reused as they are: this module puts their folders
 on sys.path.
 """
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-for folder in (REPO / "scripts", REPO / "tests" / "e2e"):
+for folder in (REPO / "scripts", REPO / "integration" / "e2e"):
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 

@@ -8,7 +8,7 @@ Run from the repository root, as root (the throwaway PostgreSQL cluster runs
 as `postgres`), after `make build`:
 
     make deploy-test
-    /usr/bin/python3 -B -m pytest -p no:cacheprovider -q tests/deploy
+    /usr/bin/python3 -B -m pytest -p no:cacheprovider -q integration/deploy
 
 Nothing is ever installed outside the scratch DESTDIR. BILAN_E2E_KEEP=1 keeps
 the stacks' folders; BILAN_DEPLOY_NO_BUILD=1 runs `make -o build install`

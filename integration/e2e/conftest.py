@@ -4,7 +4,7 @@ FastCGI handlers under spawn-fcgi, nginx with the shipped snippet) over HTTP.
 Run from the repository root, as root (the throwaway cluster runs as the
 `postgres` user):
 
-    BILAN_BIN=.build/debug /usr/bin/python3 -B -m pytest -p no:cacheprovider -q tests/e2e
+    BILAN_BIN=.build/debug /usr/bin/python3 -B -m pytest -p no:cacheprovider -q integration/e2e
 
 `BILAN_BIN` names the folder holding the executables (default
 `.build/release`); `BILAN_E2E_KEEP=1` keeps the stacks' folders (logs, mail)

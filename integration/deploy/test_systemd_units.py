@@ -11,7 +11,7 @@ fails on such errors.
 
 Then what verify cannot know: the handler services keep KillMode=process
 (see test_killmode.py for what it protects, and
-tests/e2e/test_detached_spawn.py for the generator's own session), the
+integration/e2e/test_detached_spawn.py for the generator's own session), the
 sockets are the ones the nginx snippet talks to, and every path the units
 name exists in the installed tree. The hardening options, their
 `systemd-analyze security` exposure and a run of the units under a real

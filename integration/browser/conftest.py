@@ -7,14 +7,14 @@ fake Gemini server.
 Run from the repository root, as root (the throwaway cluster runs as the
 `postgres` user):
 
-    BILAN_BIN=.build/debug /usr/bin/python3 -B -m pytest -p no:cacheprovider -q tests/browser
+    BILAN_BIN=.build/debug /usr/bin/python3 -B -m pytest -p no:cacheprovider -q integration/browser
 
 Settings (environment):
   BILAN_BIN                 folder of the executables (default .build/release)
   BILAN_BROWSER_LATENCY_MS  fake Gemini latency per call (default 1500)
   BILAN_BROWSER_KEEP=1      keep the stack's folder (logs, mail) afterwards
 
-Screenshots land in tests/browser/artifacts/ (ignored by git); a failing test
+Screenshots land in integration/browser/artifacts/ (ignored by git); a failing test
 also leaves `<test>-failure.png` and `<test>-failure.html` there.
 """
 from __future__ import annotations
