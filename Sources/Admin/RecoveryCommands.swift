@@ -14,7 +14,7 @@ struct RetryCommand: ParsableCommand {
         try guarded {
             guard let bilan = BilanID.parse(id) else { throw AdminFailure("not a bilan id: \(id)") }
             let context = try AdminContext.open()
-            guard try context.run(GenerationQueries.adminRetry, [bilan]).rowCount == 1 else {
+            guard try BilanTransitions(connection: context.connection).requeueOnOperatorRequest(bilan) else {
                 throw AdminFailure("no FAILED or PENDING bilan \(bilan) (a COMPLETED bilan is not regenerated)")
             }
             let spawned = GeneratorSpawner(configuration: context.configuration, logger: Logger(label: "bilan-admin"))

@@ -39,14 +39,14 @@ public struct Generator {
 public struct Recovery {
     public static let maxMailAttempts = 20
 
-    let connection: PGConnection
+    let store: any QueueStore
     let queue: BilanQueue
     let notifier: BilanNotifier
     let maxAttempts: Int
     let logger: Logger
 
-    public init(connection: PGConnection, queue: BilanQueue, notifier: BilanNotifier, maxAttempts: Int, logger: Logger) {
-        self.connection = connection
+    public init(store: any QueueStore, queue: BilanQueue, notifier: BilanNotifier, maxAttempts: Int, logger: Logger) {
+        self.store = store
         self.queue = queue
         self.notifier = notifier
         self.maxAttempts = maxAttempts
@@ -54,15 +54,11 @@ public struct Recovery {
     }
 
     public func failExhaustedBilans() throws -> Int {
-        let rows = try connection.query(GenerationQueries.exhaustedBilans.sql, [String(maxAttempts)])
         var failed = 0
-        for row in 0..<rows.rowCount {
-            guard let id = rows.string(row, 0), try queue.lock(id) else { continue }
+        for id in try store.exhaustedBilans(maxAttempts: maxAttempts) {
+            guard try queue.lock(id) else { continue }
             defer { try? queue.release(id) }
-            let result = try connection.query(
-                GenerationQueries.fail.sql,
-                [id, BilanMessages.tooManyAttempts, "attempt limit (\(maxAttempts)) reached", FailureKind.attempts.rawValue, nil])
-            if result.affectedRows == 1 {
+            if try store.failAfterLastAttempt(id, maxAttempts: maxAttempts) {
                 failed += 1
                 logger.error("bilan failed", metadata: ["bilan": "\(id)", "cause": "attempt limit reached"])
             }
@@ -72,12 +68,12 @@ public struct Recovery {
 
     public func retryUnsentEmails() throws -> (sent: Int, failed: Int) {
         try notifier.settleLedger()
-        let rows = try connection.query(
-            GenerationQueries.unsentEmails.sql, [String(Self.maxMailAttempts), String(notifier.unconfirmedRetrySeconds)])
+        let owed = try store.unsentEmails(
+            maxMailAttempts: Self.maxMailAttempts, unconfirmedRetrySeconds: notifier.unconfirmedRetrySeconds)
         var sent = 0
         var failed = 0
-        for row in 0..<rows.rowCount {
-            guard let id = rows.string(row, 0), try queue.lock(id) else { continue }
+        for id in owed {
+            guard try queue.lock(id) else { continue }
             defer { try? queue.release(id) }
             if try notifier.sendIfOwed(id) { sent += 1 } else { failed += 1 }
         }

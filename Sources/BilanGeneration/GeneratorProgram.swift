@@ -141,7 +141,8 @@ public struct GeneratorProgram {
         let policy = RetryPolicy(
             maxTries: configuration.geminiMaxTries, baseSeconds: configuration.geminiRetryBaseSeconds)
         let gemini = GeminiClient(configuration: configuration, policy: policy, logger: logger)
-        let queue = BilanQueue(connection: connection)
+        let queueStore = PostgresQueueStore(connection: connection)
+        let queue = BilanQueue(store: queueStore)
         let mailer = mailer()
         let notifier = BilanNotifier(
             store: BilanTransitions(connection: connection), mailer: mailer, publicURL: configuration.publicURL,
@@ -157,7 +158,7 @@ public struct GeneratorProgram {
         return Parts(
             generator: Generator(queue: queue, runner: runner, notifier: notifier, logger: logger),
             recovery: Recovery(
-                connection: connection, queue: queue, notifier: notifier, maxAttempts: configuration.maxAttempts,
+                store: queueStore, queue: queue, notifier: notifier, maxAttempts: configuration.maxAttempts,
                 logger: logger),
             queue: queue, notifier: notifier)
     }

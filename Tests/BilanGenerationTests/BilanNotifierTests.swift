@@ -45,7 +45,7 @@ struct BilanNotifierTests {
 
     static let id = "0f8fad5b-d9cb-469f-a165-70867728950e"
 
-    func notifier(_ store: MemoryStore, _ transport: MemoryTransport, runtime: String) throws -> BilanNotifier {
+    func notifier(_ store: any NotificationStore, _ transport: MemoryTransport, runtime: String) throws -> BilanNotifier {
         let configuration = try Configuration.load(Environment([
             "DATABASE_URL": "postgresql:///x", "PUBLIC_URL": "https://www.example.org", "MAIL_DIR": "/tmp",
             "MAIL_FROM": "Bilan <bilan@example.org>", "TEMPLATES_DIR": TestSupport.templatesDirectory,

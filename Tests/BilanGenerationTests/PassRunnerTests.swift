@@ -83,18 +83,23 @@ struct PassRunnerTests {
         var outcome: GenerationOutcome?
     }
 
+    /// The runner of a generator on 2026-12-02, with the repository's templates.
+    static func runner(store: any GenerationStore, gemini: any GeminiGenerating) throws -> PassRunner {
+        let materials = try TestSupport.materials()
+        let prompts = PromptBuilder(
+            templates: TemplateLibrary(directory: TestSupport.templatesDirectory), materials: materials,
+            today: CivilDate(year: 2026, month: 12, day: 2), linkHosts: ReportOutline.defaultLinkHosts)
+        return PassRunner(
+            store: store, gemini: gemini, prompts: prompts, materials: materials, check: ReportFixtures.check,
+            logger: logger, maxAttempts: 3, requeueBaseSeconds: 60)
+    }
+
     static func run(
         _ script: [(GeminiRequest) -> Result<GeminiAnswer, GeminiError>], checkpoints: JSONValue = [:],
         attempts: Int = 1, questionnaire: JSONValue? = nil
     ) throws -> Run {
         var run = Run(gemini: ScriptedGemini(script))
-        let materials = try TestSupport.materials()
-        let prompts = PromptBuilder(
-            templates: TemplateLibrary(directory: TestSupport.templatesDirectory), materials: materials,
-            today: CivilDate(year: 2026, month: 12, day: 2), linkHosts: ReportOutline.defaultLinkHosts)
-        let runner = PassRunner(
-            store: run.store, gemini: run.gemini, prompts: prompts, materials: materials, check: ReportFixtures.check,
-            logger: logger, maxAttempts: 3, requeueBaseSeconds: 60)
+        let runner = try runner(store: run.store, gemini: run.gemini)
         let answers = try questionnaire ?? ReportFixtures.questionnaire()
         run.outcome = try runner.run(
             ClaimedBilan(id: "b1", attempts: attempts, step: 0, questionnaire: answers, checkpoints: checkpoints, distressFlag: false))

@@ -16,47 +16,50 @@ public struct ClaimedBilan {
     public var ageSeconds: Int64 = 0
 }
 
-/// The queue is the table itself: PENDING rows, oldest first, each guarded by
-/// a session advisory lock so one generator works on a bilan at a time, on
-/// this host or any other sharing the database.
+/// Claims queued bilans one at a time: a bilan is worked on by one generator
+/// at a time, on this host or any other sharing the database, because its
+/// lock is taken before its claim and kept until `release`.
 public struct BilanQueue {
-    let connection: PGConnection
+    let store: any QueueStore
     let claimer: String
 
+    public init(store: any QueueStore, claimer: String = BilanQueue.processName()) {
+        self.store = store
+        self.claimer = claimer
+    }
+
     public init(connection: PGConnection) {
-        self.connection = connection
+        self.init(store: PostgresQueueStore(connection: connection))
+    }
+
+    /// `host:pid`, stored with the claim so an operator sees who holds a bilan.
+    public static func processName() -> String {
         var host = [CChar](repeating: 0, count: 256)
         gethostname(&host, host.count - 1)
         let name = host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
-        self.claimer = "\(String(decoding: name, as: UTF8.self)):\(getpid())"
+        return "\(String(decoding: name, as: UTF8.self)):\(getpid())"
     }
 
     /// Locks and claims the next queued bilan (`preferred` first), or nil when
     /// none is free. Bilans locked by a live generator are skipped.
     public func claimNextQueuedBilan(preferred: String? = nil) throws -> ClaimedBilan? {
-        let candidates = try connection.query(GenerationQueries.queuedCandidates.sql, [preferred, "32"])
-        for row in 0..<candidates.rowCount {
-            guard let id = candidates.string(row, 0), try lock(id) else { continue }
-            let claimed = try connection.query(GenerationQueries.claim.sql, [id, claimer])
-            guard claimed.rowCount == 1 else {
+        for id in try store.queuedCandidates(preferred: preferred, limit: 32) {
+            guard try store.tryLock(id) else { continue }
+            guard let claimed = try store.claim(id, claimer: claimer) else {
                 try release(id)  // finished or failed between the listing and the lock
                 continue
             }
-            return ClaimedBilan(
-                id: id, attempts: claimed.int(0, 0) ?? 1, step: claimed.int(0, 1) ?? 0,
-                questionnaire: (try? JSONParser.parse(claimed.string(0, 2) ?? "{}")) ?? [:],
-                checkpoints: (try? JSONParser.parse(claimed.string(0, 3) ?? "{}")) ?? [:],
-                distressFlag: claimed.bool(0, 4) == true, ageSeconds: claimed.int64(0, 5) ?? 0)
+            return claimed
         }
         return nil
     }
 
     /// Takes the bilan's lock without waiting; false when another generator has it.
     public func lock(_ id: String) throws -> Bool {
-        try connection.query(GenerationQueries.tryLock.sql, [id]).bool(0, 0) == true
+        try store.tryLock(id)
     }
 
     public func release(_ id: String) throws {
-        try connection.query(GenerationQueries.unlock.sql, [id])
+        try store.unlock(id)
     }
 }

@@ -17,7 +17,7 @@ public protocol GenerationStore {
 /// The bilan's state machine in PostgreSQL: PENDING (step 0…3) → COMPLETED
 /// or FAILED, each transition one named statement guarded by the state it
 /// leaves (`WHERE "status" = 'PENDING'`). Besides the create route's insert
-/// and the admin's retry, these are the only writes of `"status"` and
+/// (a new row, PENDING), these are the only writes of `"status"` and
 /// `"progressStep"`.
 public struct BilanTransitions: GenerationStore {
     let connection: PGConnection
@@ -40,6 +40,21 @@ public struct BilanTransitions: GenerationStore {
 
     public func fail(_ id: String, kind: FailureKind, message: String, detail: String, verdict: ReportVerdict?) throws {
         try connection.query(GenerationQueries.fail.sql, [id, message, detail, kind.rawValue, verdict?.json.serialized])
+    }
+
+    /// Recovery's transition: PENDING → FAILED for a bilan that used up its
+    /// attempts; false when it had left PENDING meanwhile.
+    public func failAfterLastAttempt(_ id: String, maxAttempts: Int) throws -> Bool {
+        let result = try connection.query(
+            GenerationQueries.fail.sql,
+            [id, BilanMessages.tooManyAttempts, "attempt limit (\(maxAttempts)) reached", FailureKind.attempts.rawValue, nil])
+        return result.affectedRows == 1
+    }
+
+    /// The operator's `bilan-admin retry`: FAILED (or stuck PENDING) → PENDING
+    /// with its attempts reset; false when there is no such bilan.
+    public func requeueOnOperatorRequest(_ id: String) throws -> Bool {
+        try connection.query(GenerationQueries.adminRetry.sql, [id]).rowCount == 1
     }
 
     public func requeue(_ id: String, delaySeconds: Double, detail: String, countsAsAttempt: Bool) throws {
