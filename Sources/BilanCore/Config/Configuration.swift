@@ -78,7 +78,9 @@ public struct Configuration: Sendable {
         return Configuration(
             databaseURL: databaseURL,
             directURL: env["DIRECT_URL"] ?? databaseURL,
-            usePreparedStatements: try reader.flag("DATABASE_PREPARED", default: false),
+            // A DIRECT_URL different from DATABASE_URL says a pooler stands in between.
+            usePreparedStatements: try reader.flag(
+                "DATABASE_PREPARED", default: (env["DIRECT_URL"] ?? databaseURL) == databaseURL),
             publicURL: publicURL,
             geminiAPIKey: apiKey,
             geminiModel: try reader.token("GEMINI_MODEL", default: "gemini-3.6-flash"),

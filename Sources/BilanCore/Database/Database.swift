@@ -4,7 +4,11 @@
 public final class Database {
     private let url: String
     private let applicationName: String
-    private let usePreparedStatements: Bool
+    /// Named prepared statements save PostgreSQL a parse per request, but a
+    /// transaction pooler hands each statement to any server connection. On by
+    /// default only when `DATABASE_URL` is the direct connection, and turned off
+    /// for the process at the first sign of a pooler (`preparedStatementsLost`).
+    private var usePreparedStatements: Bool
     private var connection: PGConnection?
 
     public init(url: String, applicationName: String, usePreparedStatements: Bool = false) {
@@ -39,6 +43,9 @@ public final class Database {
         let connection = try connected()
         do {
             if usePreparedStatements { return try connection.execute(statement, parameters) }
+            return try connection.query(statement.sql, parameters)
+        } catch where usePreparedStatements && error.meansPreparedStatementsLost {
+            usePreparedStatements = false
             return try connection.query(statement.sql, parameters)
         } catch {
             if error.kind == .connectionLost { self.connection = nil }
@@ -78,5 +85,14 @@ public final class Database {
             }
             throw error
         }
+    }
+}
+
+extension DatabaseError {
+    /// What PostgreSQL answers when a pooler gave our statement to a server
+    /// connection that never prepared it (26000), or prepared it for another
+    /// client (42P05).
+    var meansPreparedStatementsLost: Bool {
+        kind == .queryFailed && (sqlState == "26000" || sqlState == "42P05")
     }
 }
