@@ -48,7 +48,7 @@ build: deps
 	$(SWIFT) build -c release
 
 run: deps-run build
-	PORT=$(PORT) $(PYTHON) scripts/run.py
+	PORT=$(PORT) $(PYTHON) -B -m scripts.run
 
 # Everything, in order of cost: unit tests and the fuzzers first, then the
 # end-to-end suites (FastCGI and CGI mode), the browser, the reliability and

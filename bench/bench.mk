@@ -24,4 +24,4 @@ bench/out/startcost: bench/anchors/startcost.c | bench-deps
 bench-anchors: bench/out/status-anchor bench/out/startcost
 
 bench: bench-deps build bench-anchors
-	BILAN_BIN=$(RELEASE_BIN) $(PYTHON) -B bench/bench.py
+	BILAN_BIN=$(RELEASE_BIN) $(PYTHON) -B -m bench.bench

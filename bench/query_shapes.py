@@ -1,13 +1,12 @@
 """PostgreSQL alone: transactions/s of the status statement's shapes with pgbench, one client,
 unprepared (`-M extended`, what PQexecParams does) and prepared (`-M prepared`), same run.
-Usage: /usr/bin/python3 bench/query_shapes.py [seconds per measurement, default 5]
+Usage, from the repository root: /usr/bin/python3 -m bench.query_shapes [seconds per measurement, default 5]
 (docs/PERFORMANCE.md, "Tuning"). Starts its own throwaway stack through scripts/devstack.py."""
-import re, shutil, sys, os, time, subprocess, tempfile
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
-from devstack import Stack, PG_BIN
+import re, shutil, sys, os, subprocess, tempfile
 from pathlib import Path
+from scripts.devstack import Stack, PG_BIN
 root = Path(tempfile.mkdtemp(prefix="pgexp-")); os.chmod(root, 0o755)
-s = Stack(root, workers=1, bin_dir=Path(os.environ.get("BILAN_BIN", Path(__file__).resolve().parent.parent / ".build" / "release")))
+s = Stack(root, workers=1)  # executables from BILAN_BIN, as everywhere (default .build/release)
 s.start()
 try:
     tok = s.subscriber("x@example.org")

@@ -15,4 +15,4 @@ EVAL_ARGS ?=
 
 .PHONY: eval
 eval: deps-run build
-	BILAN_BIN=$(RELEASE_BIN) $(PYTHON) -B scripts/eval.py $(EVAL_ARGS)
+	BILAN_BIN=$(RELEASE_BIN) $(PYTHON) -B -m scripts.eval $(EVAL_ARGS)

@@ -1,8 +1,9 @@
 """The whole stack on one machine, from real parts: a throwaway PostgreSQL
 cluster, the migrations, the FastCGI handlers under spawn-fcgi (or fcgiwrap in
 CGI mode), nginx with the shipped snippet, and the local Gemini-compatible and
-SMTP servers. `make run` and the end-to-end tests both start it through here,
-so what the tests exercise is what a newcomer runs.
+SMTP servers. `make run`, `make eval`, `make bench` and the Python suites all
+start it through here, so what the tests exercise is what a newcomer runs.
+Import it as `scripts.devstack` from the repository root (pytest.ini).
 
 Runs with Debian's /usr/bin/python3 and its standard library only.
 """
@@ -67,7 +68,7 @@ class Stack:
                  workers: int = 2, mode: str = "fastcgi", mail: str = "file",
                  env: dict[str, str] | None = None, gemini_latency_ms: int = 0,
                  demo: bool = False, database_url: str | None = None, share_dir: Path | None = None,
-                 tls: bool = False):
+                 tls: bool = False, nginx_locations: str = "", access_log: bool = True):
         self.root = Path(root).resolve()
         # An installed tree's data folder (`make install`'s <PREFIX>/share/bilan):
         # nginx's snippets and www/ come from it instead of the repository, and
@@ -86,6 +87,11 @@ class Stack:
         self.overrides = dict(env or {})
         self.gemini_latency_ms = gemini_latency_ms
         self.demo = demo
+        # More nginx `location` blocks for the server (the bench's contenders),
+        # after the shipped snippet; access_log=False keeps nginx from logging
+        # requests outside the shipped locations (which log their own way).
+        self.nginx_locations = nginx_locations
+        self.access_log = access_log
         self.external_database = database_url
         self.processes: dict[str, subprocess.Popen] = {}
         self.supervisor_pids: dict[str, int] = {}
@@ -157,7 +163,7 @@ class Stack:
 
     def stop(self):
         self.stop_handlers()
-        for name in ("nginx", "gemini", "smtp"):
+        for name in [name for name in self.processes if name != "postgres"]:  # nginx, gemini, smtp, extras
             self.stop_process(name)
         self.stop_postgres()
 
@@ -259,11 +265,10 @@ class Stack:
             return
         port_file = self.root / "run" / "gemini.port"
         port_file.unlink(missing_ok=True)
-        argv = [PYTHON, str(REPO / "testservers" / "fake_gemini.py"), "--port", "0",
-                "--port-file", str(port_file), "--latency-ms", str(self.gemini_latency_ms)]
+        args = ["--port", "0", "--port-file", str(port_file), "--latency-ms", str(self.gemini_latency_ms)]
         if self.demo:
-            argv.append("--demo")
-        self.spawn("gemini", argv, self.root / "log" / "gemini.log")
+            args.append("--demo")
+        self.spawn_module("gemini", "testservers.fake_gemini", args)
         self.gemini_port = int(wait_for(lambda: port_file.exists() and port_file.read_text().strip(), 10,
                                         "the fake Gemini server"))
 
@@ -272,9 +277,8 @@ class Stack:
             return
         port_file = self.root / "run" / "smtp.port"
         port_file.unlink(missing_ok=True)
-        argv = [PYTHON, str(REPO / "testservers" / "smtp_sink.py"), "--port", str(port or self.smtp_port or 0),
-                "--port-file", str(port_file), "--dir", str(self.mail_dir)]
-        self.spawn("smtp", argv, self.root / "log" / "smtp.log")
+        self.spawn_module("smtp", "testservers.smtp_sink", ["--port", str(port or self.smtp_port or 0),
+                                                           "--port-file", str(port_file), "--dir", str(self.mail_dir)])
         self.smtp_port = int(wait_for(lambda: port_file.exists() and port_file.read_text().strip(), 10,
                                       "the SMTP sink"))
 
@@ -292,14 +296,20 @@ class Stack:
     # ---- handlers ----------------------------------------------------------
     def start_handlers(self):
         if self.mode == "cgi":
-            self.start_fcgiwrap()
+            self.start_cgi_mode()
             return
         for short, program in HANDLERS.items():
             self.start_handler(short, program)
 
-    def start_handler(self, short: str, program: str):
-        """spawn-fcgi binds the socket; multiwatch (lighttpd's companion to it)
-        keeps `workers` processes on it and restarts any that dies."""
+    def start_handler(self, short: str, program: str | Path, *, workers: int | None = None,
+                      env: dict[str, str] | None = None) -> Path:
+        """spawn-fcgi binds the socket run/<short>.sock (returned); multiwatch
+        (lighttpd's companion to it) keeps `workers` processes (the stack's
+        default) on it and restarts any that dies. `program` is an executable
+        of bin_dir or a path (the bench's C anchor); `env`, the stack's
+        settings unless given (the bench adds DATABASE_PREPARED)."""
+        workers = workers or self.workers
+        program = Path(program) if Path(program).is_absolute() else self.bin_dir / program
         sock = self.sockets / f"{short}.sock"
         pidfile = self.root / "run" / f"{short}.pids"
         sock.unlink(missing_ok=True)
@@ -309,11 +319,12 @@ class Stack:
                         # every -s name (TERM → SIGQUIT, which the Swift runtime's backtracer
                         # catches: the worker lives on, one thread spinning). Its default,
                         # SIGUSR1, is libfcgi's graceful stop: finish the request, exit.
-                        "/usr/bin/multiwatch", "-f", str(self.workers), "--",
-                        str(self.bin_dir / program)], env=self.env, check=True,
+                        "/usr/bin/multiwatch", "-f", str(workers), "--",
+                        str(program)], env=self.env if env is None else env, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.supervisor_pids[short] = int(pidfile.read_text().split()[0])
-        wait_for(lambda: len(self.worker_pids(short)) == self.workers, 10, f"{program} workers")
+        wait_for(lambda: len(self.worker_pids(short)) == workers, 10, f"{program.name} workers")
+        return sock
 
     def worker_pids(self, short: str) -> list[int]:
         """The live worker processes of one handler (children of its multiwatch)."""
@@ -355,13 +366,19 @@ class Stack:
                     pass
         self.stop_process("fcgiwrap")
 
-    def start_fcgiwrap(self):
-        """CGI mode: one fcgiwrap serves every route by running the executables per request."""
-        sock = self.sockets / "fcgiwrap.sock"
+    def start_fcgiwrap(self, name: str = "fcgiwrap", children: int | None = None) -> Path:
+        """An fcgiwrap on run/<name>.sock (returned), which runs the executable
+        that nginx names in SCRIPT_FILENAME, one process per request."""
+        sock = self.sockets / f"{name}.sock"
         sock.unlink(missing_ok=True)
-        self.spawn("fcgiwrap", ["fcgiwrap", "-c", str(self.workers * 2), "-f", "-s", f"unix:{sock}"],
-                   self.root / "log" / "fcgiwrap.log", env=self.env)
-        wait_for(sock.exists, 10, "fcgiwrap's socket")
+        self.spawn(name, ["fcgiwrap", "-c", str(children or self.workers * 2), "-f", "-s", f"unix:{sock}"],
+                   self.root / "log" / f"{name}.log", env=self.env)
+        wait_for(sock.exists, 10, f"{name}'s socket")
+        return sock
+
+    def start_cgi_mode(self):
+        """CGI mode: one fcgiwrap serves every route by running the executables per request."""
+        sock = self.start_fcgiwrap()
         for short in HANDLERS:
             link = self.sockets / f"{short}.sock"
             link.unlink(missing_ok=True)
@@ -387,6 +404,10 @@ class Stack:
                   .replace("@PREFIX@", str(prefix)).replace("@PORT@", str(self.port))
                   .replace("@WWW@", str(www))
                   .replace("@USER@", "user root;" if os.geteuid() == 0 else ""))
+        shipped = f"include {prefix}/bilan-locations.conf;"
+        config = config.replace(shipped, shipped + "\n" + self.nginx_locations)
+        if not self.access_log:
+            config = config.replace(f"access_log {prefix}/access.log;", "access_log off;")
         (prefix / "nginx.conf").write_text(config)
         self.spawn("nginx", ["nginx", "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-e", "stderr"],
                    self.nginx_log)
@@ -437,6 +458,13 @@ class Stack:
         log = open(log_path, "ab")
         self.processes[name] = subprocess.Popen(argv, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
                                                 env=env, start_new_session=True)
+
+    def spawn_module(self, name: str, module: str, args: list[str]):
+        """One of the repository's Python servers, run as a module of its
+        package tree (`python3 -m testservers.fake_gemini`) from any folder;
+        logs to log/<name>.log."""
+        self.spawn(name, [PYTHON, "-B", "-m", module, *args], self.root / "log" / f"{name}.log",
+                   env={**os.environ, "PYTHONPATH": str(REPO)})
 
     def stop_process(self, name: str, sig=signal.SIGTERM):
         process = self.processes.pop(name, None)
@@ -506,3 +534,12 @@ class Stack:
             if marker in environ:
                 pids.append(int(entry))
         return pids
+
+    def kill_generators(self):
+        """SIGKILL every generator of this stack still alive (teardown, or a
+        bench figure that has measured what it wanted)."""
+        for pid in self.generator_pids():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass

@@ -8,8 +8,10 @@ Gemini: the local fake server (scripts/devstack.py) unless GEMINI_API_KEY is
 set in the environment; then the real API with the usual settings
 (GEMINI_MODEL, GEMINI_BASE_URL, GEMINI_FALLBACK_MODELS, …). See docs/QUALITY.md.
 
-    /usr/bin/python3 scripts/eval.py [--only NAME]… [--markdown] [--keep]
+    /usr/bin/python3 -m scripts.eval [--only NAME]… [--markdown] [--keep]
                                      [--timeout S] [--latency-ms MS]
+
+(from the repository root: scripts/ is a package of its tree, see pytest.ini).
 
 Exit status 1 when a questionnaire is refused (400: the fixture is wrong), a
 report breaks a hard rule, a bilan ends FAILED other than as expected, or a
@@ -36,8 +38,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from devstack import REPO, Stack  # noqa: E402
+from scripts.devstack import REPO, Stack
 
 FIXTURES = REPO / "fixtures" / "questionnaires"
 SETS = [("samples", "S"), ("adversarial", "A")]

@@ -1,7 +1,8 @@
 """`make run`: the whole stack on http://127.0.0.1:$PORT, a demo subscriber,
 and a login link. Every setting of README's table given in the environment
 overrides the demo default (a real database, Gemini key or SMTP server).
-Ctrl-C stops everything this started."""
+Ctrl-C stops everything this started. Run from the repository root as
+`python3 -m scripts.run` (what `make run` does)."""
 from __future__ import annotations
 
 import email
@@ -9,16 +10,12 @@ import email.policy
 import os
 import re
 import signal
-import subprocess
-import sys
 import threading
 import time
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from devstack import REPO, Stack  # noqa: E402
+from scripts.devstack import REPO, Stack
 
 SETTINGS = ["DATABASE_URL", "DIRECT_URL", "DATABASE_PREPARED", "PUBLIC_URL", "GEMINI_API_KEY", "GEMINI_MODEL",
             "GEMINI_BASE_URL", "GEMINI_TIMEOUT", "MAIL_TRANSPORT", "SMTP_URL", "SMTP_TLS", "MAIL_DIR", "MAIL_FROM",

@@ -25,12 +25,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-# The writer sits beside this file: importable whether this file runs as a
-# script (`python3 testservers/fake_gemini.py`) or is imported by tests.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-if _HERE not in sys.path:
-    sys.path.insert(0, _HERE)
-import fake_report_writer as writer  # noqa: E402
+from testservers import fake_report_writer as writer
 
 GENERATE_PATH = re.compile(r"^/v1beta/models/([A-Za-z0-9._-]+):generateContent$")
 MODEL_PATH = re.compile(r"^/v1beta/models/([A-Za-z0-9._-]+)$")

@@ -27,10 +27,7 @@ import re
 import unicodedata
 from pathlib import Path
 
-try:
-    from swift_constants import report_headings
-except ImportError:  # imported as testservers.fake_report_writer
-    from testservers.swift_constants import report_headings
+from testservers.swift_constants import report_headings
 
 FINAL_MARKER = "## Synthèse de votre profil"
 REPAIR_MARKER = "<<<BILAN_A_REPARER"

@@ -24,8 +24,7 @@ import pytest
 import requests
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-import fake_report_writer  # noqa: E402  (the writer is also tested directly)
+from testservers import fake_report_writer  # the writer is also tested directly
 
 PYTHON = sys.executable
 MODEL = "gemini-3.6-flash"
@@ -301,15 +300,18 @@ REPAIR_PROMPT = pass_prompt(QUESTIONNAIRE, "repair")
 # ---------------------------------------------------------------------------
 
 class Server:
-    def __init__(self, script, args, tmp_path):
-        self.port_file = tmp_path / f"{script}.port"
-        self.log_path = tmp_path / f"{script}.log"
+    """One of the servers of this folder, run as a module of the repository's
+    package tree (`python3 -m testservers.<module>` from the root), as devstack runs it."""
+
+    def __init__(self, module, args, tmp_path):
+        self.port_file = tmp_path / f"{module}.port"
+        self.log_path = tmp_path / f"{module}.log"
         self.log_file = open(self.log_path, "wb")
         # A port file left by an earlier run would be read before the new server listens.
         self.port_file.unlink(missing_ok=True)
         self.proc = subprocess.Popen(
-            [PYTHON, str(HERE / script), "--port", "0", "--port-file", str(self.port_file), *args],
-            stdout=subprocess.DEVNULL, stderr=self.log_file)
+            [PYTHON, "-B", "-m", f"testservers.{module}", "--port", "0", "--port-file", str(self.port_file), *args],
+            cwd=REPO, stdout=subprocess.DEVNULL, stderr=self.log_file)
         self.port = self.wait_for_port()
 
     def wait_for_port(self):
@@ -340,7 +342,7 @@ class Server:
 
 @pytest.fixture(scope="module")
 def gemini_server(tmp_path_factory):
-    server = Server("fake_gemini.py", [], tmp_path_factory.mktemp("gemini"))
+    server = Server("fake_gemini", [], tmp_path_factory.mktemp("gemini"))
     yield server
     server.stop()
 
@@ -940,7 +942,7 @@ def test_api_key_never_reaches_the_log(gemini, gemini_server):
 
 
 def test_latency_and_max_concurrent(tmp_path):
-    server = Server("fake_gemini.py", ["--latency-ms", "300", "--demo"], tmp_path)
+    server = Server("fake_gemini", ["--latency-ms", "300", "--demo"], tmp_path)
     base = f"http://127.0.0.1:{server.port}"
     try:
         results = []
@@ -1050,7 +1052,7 @@ def test_control_retired_rejects_bad_payloads(gemini, payload):
 
 
 def test_retire_flag_survives_reset(tmp_path):
-    server = Server("fake_gemini.py", ["--retire", "gemini-3.6-flash", "--retire", "gemini-3.5-flash"],
+    server = Server("fake_gemini", ["--retire", "gemini-3.6-flash", "--retire", "gemini-3.5-flash"],
                     tmp_path)
     base = f"http://127.0.0.1:{server.port}"
     try:
@@ -1367,13 +1369,24 @@ def describe_json(value):
 
 
 def test_the_writer_imports_from_anywhere(tmp_path):
-    """As a script (the servers' tests do that) and as a module of the
-    repository, from another working directory."""
+    """As a module of the repository's package tree, from another working
+    directory (the servers' tests run it with -m from the root)."""
     code = "import testservers.fake_gemini as g; print(g.writer.REPORT_FAULTS[0])"
     result = subprocess.run([PYTHON, "-c", code], cwd=tmp_path, capture_output=True, text=True,
                             env={**os.environ, "PYTHONPATH": str(HERE.parent)}, timeout=30)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "report-extra-heading"
+
+
+def test_the_writer_never_imports_the_wire_simulator():
+    """The split goes one way: fake_gemini.py imports the writer, the writer
+    imports nothing of the server (README, « Two files »)."""
+    import ast
+    tree = ast.parse((HERE / "fake_report_writer.py").read_text(encoding="utf-8"))
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {f"{node.module}.{alias.name}" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                 for alias in node.names}
+    assert not [name for name in imported if "fake_gemini" in name], imported
 
 
 # ---------------------------------------------------------------------------
@@ -1386,7 +1399,7 @@ def mail_dir(tmp_path):
 
 
 def start_sink(tmp_path, mail_dir, *args):
-    return Server("smtp_sink.py", ["--dir", str(mail_dir), *args], tmp_path)
+    return Server("smtp_sink", ["--dir", str(mail_dir), *args], tmp_path)
 
 
 def sample_message():

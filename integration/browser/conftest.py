@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
@@ -30,12 +29,9 @@ import pytest
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 ARTIFACTS = HERE / "artifacts"
-sys.path.insert(0, str(REPO / "scripts"))
-sys.path.insert(0, str(HERE))
 
-from devstack import Stack  # noqa: E402
-
-from browser_support import new_driver  # noqa: E402
+from integration.browser.browser_support import new_driver
+from scripts.devstack import Stack
 
 LATENCY_MS = int(os.environ.get("BILAN_BROWSER_LATENCY_MS", "1500"))
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from selenium.webdriver.common.by import By
 
-from browser_support import (STUDENT, add_subscriber, bilan_status, callback_link, element, fill_questionnaire,
+from integration.browser.browser_support import (STUDENT, add_subscriber, bilan_status, callback_link, element, fill_questionnaire,
                              log_in_with_cookie, mails_to, present, screenshot, submit, text_body, text_of, until,
                              wait_for_mail, wait_for_questionnaire, wait_for_result_page)
 

@@ -18,8 +18,8 @@ import shutil
 
 import pytest
 
-from deploy_support import InstalledTree, make_install, scratch_dir, start_installed_stack, stop_installed_stack
-from generator_support import kill_generators, wait_generators_idle
+from integration.deploy.deploy_support import InstalledTree, make_install, scratch_dir, start_installed_stack, stop_installed_stack
+from integration.e2e.generator_support import kill_generators, wait_generators_idle
 
 
 @pytest.fixture(scope="session")

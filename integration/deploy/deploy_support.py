@@ -4,27 +4,20 @@ DESTDIR, the paths of an installed tree, and a Stack that runs FROM that tree
 not from the build tree.
 
 The e2e helpers (integration/e2e/support.py, generator_support.py) and
-scripts/devstack.py are reused as they are: this module puts their folders
-on sys.path.
+scripts/devstack.py are reused as they are, imported as packages.
 """
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-for folder in (REPO / "scripts", REPO / "integration" / "e2e"):
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
-
 # Re-exported for the tests of this folder.
-from devstack import Stack, free_port, wait_for  # noqa: E402,F401
-from support import Client, Users, assert_json, psql_url, wait_for_mail  # noqa: E402,F401
+from integration.e2e.support import REPO, Client, Users, assert_json, psql_url, wait_for_mail  # noqa: F401
+from scripts.devstack import Stack, free_port, wait_for  # noqa: F401
 
 HANDLERS = ["bilan-eligibility", "bilan-create", "bilan-status", "bilan-page", "bilan-auth"]
 EXECUTABLES = HANDLERS + ["bilan-generator", "bilan-admin"]

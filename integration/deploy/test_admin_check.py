@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from deploy_support import REPO, closed_port, new_database, run, scratch_dir, wait_for
+from integration.deploy.deploy_support import REPO, closed_port, new_database, run, scratch_dir, wait_for
 
 LINE = re.compile(r"^(ok  |warn|FAIL) (\S+) +(.*)$")
 # One gemini line per configured model: the default and its default fallback (SPEC §12).

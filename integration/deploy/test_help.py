@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from deploy_support import HANDLERS, run
+from integration.deploy.deploy_support import HANDLERS, run
 
 CLEAN_ENV = {"PATH": "/usr/bin:/bin"}
 ADMIN_COMMANDS = [[], ["migrate"], ["user"], ["user", "add"], ["payment"], ["payment", "add"], ["session"],

@@ -11,10 +11,10 @@ import shutil
 import stat
 from pathlib import Path
 
-from deploy_support import (EXECUTABLES, HANDLERS, REPO, InstalledTree, Users, assert_json, make_install,
+from integration.deploy.deploy_support import (EXECUTABLES, HANDLERS, REPO, InstalledTree, Users, assert_json, make_install,
                             scratch_dir, wait_for_mail)
-from generator_support import REPORT_HEADINGS, wait_settled
-from support import text_of
+from integration.e2e.generator_support import REPORT_HEADINGS, wait_settled
+from integration.e2e.support import text_of
 
 UNITS = sorted([f"{h}.{kind}" for h in HANDLERS for kind in ("socket", "service")]
                + ["bilan-recover.service", "bilan-recover.timer"])

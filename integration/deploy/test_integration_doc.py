@@ -20,9 +20,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from deploy_support import (REPO, Client, alive, assert_json, new_database, psql_url, run, start_installed_stack,
+from integration.deploy.deploy_support import (REPO, Client, alive, assert_json, new_database, psql_url, run, start_installed_stack,
                             stop_installed_stack, wait_for, wait_for_mail)
-from generator_support import kill_generators, wait_generators_idle, wait_settled
+from integration.e2e.generator_support import kill_generators, wait_generators_idle, wait_settled
 
 DOC = REPO / "docs" / "INTEGRATION.md"
 COOKIE = "next-auth.session-token"

@@ -22,8 +22,8 @@ import signal
 
 import pytest
 
-from deploy_support import Users, alive, new_database, start_installed_stack, stop_installed_stack, wait_for, wait_for_mail
-from generator_support import (bilan_row, generator_pid_for, kill_generators, log_lines, wait_generators_idle,
+from integration.deploy.deploy_support import Users, alive, new_database, start_installed_stack, stop_installed_stack, wait_for, wait_for_mail
+from integration.e2e.generator_support import (bilan_row, generator_pid_for, kill_generators, log_lines, wait_generators_idle,
                                wait_settled)
 
 GEMINI_LATENCY_MS = 1500  # three calls: the generator works for 4.5 s or more

@@ -11,9 +11,9 @@ import re
 import pytest
 import requests
 
-from deploy_support import Users, wait_for
-from generator_support import log_lines, wait_generators_idle, wait_settled
-from support import SourceAddressAdapter, assert_json
+from integration.deploy.deploy_support import Users, wait_for
+from integration.e2e.generator_support import log_lines, wait_generators_idle, wait_settled
+from integration.e2e.support import SourceAddressAdapter, assert_json
 
 PENDING_AGE_SECONDS = 300
 KEY_VALUE = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_.-]*)=("(?:[^"\\]|\\.)*"|[^\s"]+)')

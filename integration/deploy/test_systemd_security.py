@@ -44,9 +44,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from deploy_support import (HANDLERS, REPO, Users, new_database, scratch_dir, start_installed_stack,
+from integration.deploy.deploy_support import (HANDLERS, REPO, Users, new_database, scratch_dir, start_installed_stack,
                             stop_installed_stack, wait_for, wait_for_mail)
-from test_systemd_units import load_unit, one
+from integration.deploy.test_systemd_units import load_unit, one
 
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
 pytestmark = pytest.mark.skipif(SYSTEMD_ANALYZE is None, reason="systemd-analyze missing: apt-get install systemd")
@@ -525,7 +525,7 @@ def test_socket_activated_handlers_serve_from_their_sandbox(sandbox):
 def test_generators_complete_bilans_in_the_create_unit(sandbox):
     """Six bilans at once (MAX_GENERATORS=4): the create handler spawns
     generators into its own unit; they call Gemini over HTTPS, store, mail over SMTP."""
-    from generator_support import READY_SUBJECT, generator_pid_for
+    from integration.e2e.generator_support import READY_SUBJECT, generator_pid_for
     stack = sandbox.stack
     clients = [Users(stack, f"sandbox-create-{n}").subscriber() for n in range(6)]
     bilans = [client.create_ok() for client in clients]

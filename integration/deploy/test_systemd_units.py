@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy_support import HANDLERS, InstalledTree, scratch_dir
+from integration.deploy.deploy_support import HANDLERS, InstalledTree, scratch_dir
 
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
 pytestmark = pytest.mark.skipif(SYSTEMD_ANALYZE is None, reason="systemd-analyze missing: apt-get install systemd")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy_support import REPO, alive, run, scratch_dir, wait_for
+from integration.deploy.deploy_support import REPO, alive, run, scratch_dir, wait_for
 
 INSTALL = (REPO / "docs" / "INSTALL.md").read_text(encoding="utf-8")
 

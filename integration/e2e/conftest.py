@@ -13,7 +13,7 @@ break a stack (stop PostgreSQL, swap the generator) start their own.
 """
 import pytest
 
-from support import Users, mail_only_generator, start_stack, stop_stack
+from integration.e2e.support import Users, mail_only_generator, start_stack, stop_stack
 
 
 @pytest.fixture(scope="session")

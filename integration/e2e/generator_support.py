@@ -15,13 +15,13 @@ import html
 import json
 import os
 import re
-import signal
 import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
-from support import REPO, Client, Users, stop_stack, wait_for  # noqa: F401  (wait_for re-exported)
+from integration.e2e.support import REPO, Client, Users, stop_stack, wait_for  # noqa: F401  (wait_for re-exported)
+# The `##` headings of every report, in order: read from ReportOutline.swift.
+from testservers.swift_constants import REPORT_HEADINGS
 
 # The questionnaires of shared/samples, kept in the repository.
 SAMPLES_DIR = Path(os.environ.get("BILAN_SAMPLES", REPO / "fixtures" / "questionnaires" / "samples"))
@@ -39,10 +39,6 @@ FAST_ENV = {
 
 READY_SUBJECT = "✅ Votre Bilan d'Orientation est prêt !"
 MAIL_FROM_ADDRESS = "bilan@example.org"
-
-# The `##` headings of every report, in order: read from ReportOutline.swift.
-sys.path.insert(0, str(REPO / "testservers"))
-from swift_constants import REPORT_HEADINGS  # noqa: E402
 
 # Which call of a generation each pass makes, as the fake server labels it.
 PASS_KIND = {1: "json", 2: "text", 3: "final"}
@@ -146,11 +142,7 @@ def wait_spawned_runs_done(stack, bilan_id: str, runs: int = 1, timeout: float =
 
 def kill_generators(stack):
     """Teardown only: SIGKILL whatever generator of this stack is still alive."""
-    for pid in generator_pids(stack):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+    stack.kill_generators()
 
 
 def stop_stack_when_idle(stack):

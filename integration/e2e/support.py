@@ -15,7 +15,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import uuid
@@ -25,10 +24,7 @@ from pathlib import Path
 import requests
 from requests.adapters import HTTPAdapter
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "scripts"))
-
-from devstack import PG_BIN, Stack, wait_for  # noqa: E402
+from scripts.devstack import PG_BIN, REPO, Stack, wait_for
 
 JSON_TYPE = "application/json; charset=utf-8"
 SESSION_COOKIE = "bilan_session"

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from support import SESSION_COOKIE, assert_error, assert_json, mails_to, text_of, wait_for, wait_for_mail
+from integration.e2e.support import SESSION_COOKIE, assert_error, assert_json, mails_to, text_of, wait_for, wait_for_mail
 
 LINK = re.compile(r"(https?://[^\s\"'<>]+)/auth/callback\?token=([A-Za-z0-9_-]+)")
 

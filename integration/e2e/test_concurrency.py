@@ -2,7 +2,7 @@
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from support import Client, assert_error, assert_json
+from integration.e2e.support import Client, assert_error, assert_json
 
 N = 20
 

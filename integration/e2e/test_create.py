@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from support import QUESTIONNAIRE, assert_error, assert_json
+from integration.e2e.support import QUESTIONNAIRE, assert_error, assert_json
 
 ROUTE = "/api/orientation/create"
 EVIL = "https://evil.example"

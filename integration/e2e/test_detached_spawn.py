@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from support import REPO, Users, assert_json, start_stack, stop_stack, wait_for
+from integration.e2e.support import REPO, Users, assert_json, start_stack, stop_stack, wait_for
 
 FAKE_GENERATOR = Path(__file__).resolve().parent / "fake_generator.py"
 SECRET = "e2e-gemini-key-3f9c1d"

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from support import assert_error, assert_json, iso
+from integration.e2e.support import assert_error, assert_json, iso
 
 ROUTE = "/api/orientation/eligibility"
 

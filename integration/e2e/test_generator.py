@@ -19,14 +19,14 @@ import time
 
 import pytest
 
-from generator_support import (CHECKPOINT_KEYS, FAST_ENV, PASS_KIND, REPORT_HEADINGS, SAMPLE_NAMES,
+from integration.e2e.generator_support import (CHECKPOINT_KEYS, FAST_ENV, PASS_KIND, REPORT_HEADINGS, SAMPLE_NAMES,
                                assert_nothing_pending, bilan_messages, bilan_row, check_ready_mail,
                                check_safe_html, create_bilan, envelope_of, gemini_requests, gemini_stats,
                                generator_pid_for, kinds, log_excerpt, log_lines, mail_files, stop_stack_when_idle,
                                new_client, pending_ids, raw_mails_to, recover, reset_gemini, set_default_fault,
                                set_faults, status_of, wait_for, wait_generators_idle, wait_settled,
                                wait_spawned_runs_done)
-from support import start_stack
+from integration.e2e.support import start_stack
 
 MESSAGES = bilan_messages()
 

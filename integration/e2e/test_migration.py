@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from support import PG_BIN, psql_url
+from integration.e2e.support import PG_BIN, psql_url
 
 # The table as the site's Prisma schema first created it: no status, the
 # report columns NOT NULL, Prisma's timestamps without time zone.

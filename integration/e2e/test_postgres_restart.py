@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from support import Users, assert_error, assert_json, start_stack, stop_stack, wait_for
+from integration.e2e.support import Users, assert_error, assert_json, start_stack, stop_stack, wait_for
 
 # Enough requests to reach every worker of a handler more than once.
 REQUESTS_PER_ROUTE = 6

@@ -21,11 +21,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from generator_support import (FAST_ENV, assert_nothing_pending, bilan_messages, bilan_row, create_bilan,
+from integration.e2e.generator_support import (FAST_ENV, assert_nothing_pending, bilan_messages, bilan_row, create_bilan,
                                gemini_requests, kinds, log_excerpt, log_lines, new_client, raw_mails_to, recover,
                                reset_gemini, sample, set_default_fault, set_faults, status_of, stop_stack_when_idle,
                                wait_for, wait_generators_idle, wait_settled)
-from support import REPO, start_stack
+from integration.e2e.support import REPO, start_stack
 
 MESSAGES = bilan_messages()
 FIXTURES = REPO / "fixtures" / "questionnaires"

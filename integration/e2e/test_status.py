@@ -4,7 +4,7 @@ from urllib.parse import quote
 
 import pytest
 
-from support import assert_error, assert_json, iso
+from integration.e2e.support import assert_error, assert_json, iso
 
 REPORT = """# Votre bilan d'orientation
 

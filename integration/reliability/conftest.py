@@ -8,20 +8,14 @@ Run from the repository root, as root (the throwaway clusters run as the
     BILAN_BIN=.build/release /usr/bin/python3 -B -m pytest -p no:cacheprovider -q -s -m soak integration/reliability
 
 Every test runs under a time limit (`@pytest.mark.time_limit(seconds)`,
-default 300 s): a hang fails the test instead of blocking the suite.
+default 300 s): a hang fails the test instead of blocking the suite. Both
+markers (`soak`, `time_limit`) are declared in the root pytest.ini.
 """
 import signal
 
 import pytest
 
-import rel_support  # noqa: F401  (puts integration/e2e and scripts on sys.path)
-
 DEFAULT_LIMIT = 300
-
-
-def pytest_configure(config):
-    config.addinivalue_line("markers", "soak: long load and leak tests (make soak), left out of make test")
-    config.addinivalue_line("markers", "time_limit(seconds): fail the test when it runs longer")
 
 
 class TimeLimitExceeded(Exception):

@@ -13,20 +13,17 @@ import os
 import re
 import socket
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-sys.path.insert(0, str(REPO / "integration" / "e2e"))
-sys.path.insert(0, str(REPO / "scripts"))
 
-from support import (JSON_TYPE, QUESTIONNAIRE, SESSION_COOKIE, Client, SourceAddressAdapter, Users,  # noqa: E402,F401
+from integration.e2e.support import (JSON_TYPE, QUESTIONNAIRE, SESSION_COOKIE, Client, SourceAddressAdapter, Users,  # noqa: F401
                      fresh_address, psql_url, start_stack, stop_stack, wait_for)
-from devstack import Stack  # noqa: E402,F401
-from generator_support import (generator_pids, kill_generators, stop_stack_when_idle,  # noqa: E402,F401
+from scripts.devstack import Stack  # noqa: F401
+from integration.e2e.generator_support import (generator_pids, kill_generators, stop_stack_when_idle,  # noqa: F401
                                wait_generators_idle)
 
 # The tables whose content the bad-input corpus must leave untouched, with

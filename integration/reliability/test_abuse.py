@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from rel_support import (SESSION_COOKIE, Client, Stack, Users, all_cmdlines, nginx_limit, record,
+from integration.reliability.rel_support import (SESSION_COOKIE, Client, Stack, Users, all_cmdlines, nginx_limit, record,
                          stop_stack_when_idle, wait_generators_idle)
-from support import assert_error, assert_json, bin_dir, mails_to, text_of, wait_for_mail
+from integration.e2e.support import assert_error, assert_json, bin_dir, mails_to, text_of, wait_for_mail
 
 LINK = re.compile(r"/auth/callback\?token=([A-Za-z0-9_-]+)")
 BASE64URL = re.compile(r"[A-Za-z0-9_-]+")

@@ -24,10 +24,10 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import pytest
 
-from rel_support import (JSON_TYPE, QUESTIONNAIRE, SESSION_COOKIE, Hang, Users, alive, build_request, chunked,
+from integration.reliability.rel_support import (JSON_TYPE, QUESTIONNAIRE, SESSION_COOKIE, Hang, Users, alive, build_request, chunked,
                          db_fingerprint, expire_session, fresh_address, log_tail, raw_exchange, record,
                          session_token, start_stack, stop_stack)
-from support import mail_only_generator, text_of, wait_for_mail
+from integration.e2e.support import mail_only_generator, text_of, wait_for_mail
 
 LINK = re.compile(r"/auth/callback\?token=([A-Za-z0-9_-]+)")
 # What must never reach a client: SQL, driver or runtime internals.

@@ -25,9 +25,9 @@ from pathlib import Path
 
 import pytest
 
-from rel_support import (REPO, Client, Users, alive, bulk_subscribers, log_tail, record,
+from integration.reliability.rel_support import (REPO, Client, Users, alive, bulk_subscribers, log_tail, record,
                          recover, start_stack, stop_stack_when_idle, wait_for, wait_generators_idle)
-from support import assert_error, assert_json, bin_dir, mails_to
+from integration.e2e.support import assert_error, assert_json, bin_dir, mails_to
 
 FAST_ENV = {
     "GEMINI_RETRY_BASE_MS": "200",

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from rel_support import alive, record, start_stack, stop_stack, wait_for, wait_generators_idle
-from support import bin_dir
-from generator_support import bilan_row, create_bilan, gemini_requests, kinds, new_client, raw_mails_to, recover
+from integration.reliability.rel_support import alive, record, start_stack, stop_stack, wait_for, wait_generators_idle
+from integration.e2e.support import bin_dir
+from integration.e2e.generator_support import bilan_row, create_bilan, gemini_requests, kinds, new_client, raw_mails_to, recover
 
 GEMINI_MS = 1500
 UNCONFIRMED_S = 6

@@ -20,8 +20,8 @@ import time
 
 import pytest
 
-from rel_support import REPO, Users, client_at, record, start_stack, stop_stack_when_idle, wait_for
-from support import PG_BIN, mails_to
+from integration.reliability.rel_support import REPO, Users, client_at, record, start_stack, stop_stack_when_idle, wait_for
+from integration.e2e.support import PG_BIN, mails_to
 
 pytestmark = pytest.mark.time_limit(240)
 

@@ -36,9 +36,9 @@ from pathlib import Path
 
 import pytest
 
-from rel_support import (REPO, Stack, alive, build_request, client_at, fresh_address, nginx_limit, raw_exchange,
+from integration.reliability.rel_support import (REPO, Stack, alive, build_request, client_at, fresh_address, nginx_limit, raw_exchange,
                          record, stop_stack_when_idle, wait_for)
-from support import assert_error, bin_dir, mails_to, text_of
+from integration.e2e.support import assert_error, bin_dir, mails_to, text_of
 
 LOGIN = nginx_limit("bilan_login")
 CALLBACK = nginx_limit("bilan_callback")

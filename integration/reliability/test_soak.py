@@ -22,8 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from devstack import SAMPLE_REPORT
-from rel_support import (SESSION_COOKIE, Users, alive, bulk_subscribers, kill_generators, log_tail, record, recover,
+from scripts.devstack import SAMPLE_REPORT
+from integration.reliability.rel_support import (SESSION_COOKIE, Users, alive, bulk_subscribers, kill_generators, log_tail, record, recover,
                          rss_kib, run_wrk, start_stack, stop_stack, wait_for, generator_pids)
 
 pytestmark = pytest.mark.soak

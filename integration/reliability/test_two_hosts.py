@@ -19,9 +19,9 @@ from collections import Counter
 
 import pytest
 
-from rel_support import (Client, bulk_subscribers, generator_pids, kill_generators, log_tail, record, recover,
+from integration.reliability.rel_support import (Client, bulk_subscribers, generator_pids, kill_generators, log_tail, record, recover,
                          start_stack, stop_stack, wait_for, wait_generators_idle)
-from support import mails_to
+from integration.e2e.support import mails_to
 
 FAST_ENV = {
     "GEMINI_RETRY_BASE_MS": "200",
