@@ -5,9 +5,13 @@ size, create latency, generator fixed cost, queue drain, CGI mode, handler
 memory and process start times. Writes bench/out/results.json and
 bench/out/results.md (the tables docs/PERFORMANCE.md quotes).
 
-Reuses scripts/devstack.py for the stack (PostgreSQL, migrations, handlers
-under spawn-fcgi + multiwatch, nginx with the shipped snippet, fake Gemini,
-SMTP sink). Runs with Debian's /usr/bin/python3, standard library only.
+Starts everything through scripts/devstack.py, the tests' launcher: the stack
+(PostgreSQL, migrations, handlers under spawn-fcgi + multiwatch, nginx with the
+shipped snippet, fake Gemini, SMTP sink) and the contenders (more handler
+pools, fcgiwrap, PHP-FPM) behind the stack's nginx. results.md opens with the
+footprint targets of SPEC §17, met or not in this run. Run from the repository
+root as `python3 -m bench.bench` (`make bench`); Debian's /usr/bin/python3,
+standard library only.
 
 Knobs (environment): BENCH_ROUNDS (3), BENCH_SECONDS (10), BENCH_CONNECTIONS
 (32), BENCH_WORKERS (4: processes per FastCGI contender), BENCH_ONLY (comma
@@ -25,20 +29,17 @@ import platform
 import re
 import secrets
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
+from scripts.devstack import REPO, SAMPLE_REPORT, Stack, wait_for
+
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-sys.path.insert(0, str(REPO / "scripts"))
-from devstack import PG_BIN, SAMPLE_REPORT, Stack, free_port, wait_for  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
@@ -188,69 +189,47 @@ def get(port: int, path: str, headers: dict | None = None, source: str | None = 
 
 # ---- the bench environment ------------------------------------------------------------------
 class Bench:
+    """The stack of every figure, started by scripts/devstack.py as the tests start theirs
+    (PostgreSQL, migrations, the handlers under spawn-fcgi + multiwatch, nginx with the shipped
+    snippet, fake Gemini, SMTP sink), plus the contenders of figure 1 on the same launcher: more
+    FastCGI pools (the C anchor, bilan-status under other settings), an fcgiwrap for CGI mode, and
+    PHP-FPM (bench-specific, spawned by the Stack). The stack's nginx serves them all, each under
+    /bench/<name>/, beside the shipped routes."""
+
     def __init__(self, work: Path):
         self.work = work
-        self.procs: dict[str, subprocess.Popen] = {}
-        self.stack = Stack(work / "stack", workers=2, mail="smtp", gemini_latency_ms=0,
-                           env={"LOG_LEVEL": "warning"})
-        self.port = free_port()
+        self.stack = Stack(work / "stack", bin_dir=BIN, workers=2, mail="smtp", gemini_latency_ms=0,
+                           env={"LOG_LEVEL": "warning"}, access_log=False)
+        self.static = self.stack.root / "nginx" / "static"
+        self.stack.nginx_locations = self.locations()
 
-    # -- processes started by the bench (each in its own process group) --
-    def spawn(self, name: str, argv: list[str], env: dict | None = None):
-        logf = open(self.work / f"{name}.log", "ab")
-        self.procs[name] = subprocess.Popen(argv, stdout=logf, stderr=logf, stdin=subprocess.DEVNULL, env=env,
-                                            start_new_session=True)
+    @property
+    def port(self) -> int:
+        return self.stack.port
 
-    def spawn_fcgi(self, name: str, program: list[str], env: dict, workers: int):
-        """spawn-fcgi + multiwatch, as devstack starts the handlers; returns the socket."""
-        sock = self.work / "run" / f"{name}.sock"
-        pidfile = self.work / "run" / f"{name}.pid"
-        subprocess.run(["spawn-fcgi", "-s", str(sock), "-M", "0666", "-P", str(pidfile), "--",
-                        "/usr/bin/multiwatch", "-f", str(workers), "--", *program], env=env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        supervisor = int(pidfile.read_text().split()[0])
-        self.fcgi_supervisors[name] = supervisor
-        wait_for(lambda: len(self.children(supervisor)) == workers, 10, f"{name} workers")
-        return sock
-
-    fcgi_supervisors: dict[str, int] = {}
+    def pools(self) -> dict[str, tuple[Path, dict[str, str], int]]:
+        """FastCGI contenders: name -> (program, settings added to the stack's, processes)."""
+        prepared = {"DATABASE_PREPARED": "true"}
+        return {"c": (ANCHOR, {}, WORKERS), "c1": (ANCHOR, {"ANCHOR_ONE_TRIP": "1"}, WORKERS),
+                "swift": (BIN / "bilan-status", {}, WORKERS), "swiftprep": (BIN / "bilan-status", prepared, WORKERS),
+                "swiftprep8": (BIN / "bilan-status", prepared, 8)}
 
     def workers_of(self, name: str):
-        return lambda: self.children(self.fcgi_supervisors[name])
-
-    @staticmethod
-    def children(pid: int) -> list[int]:
-        try:
-            return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-        except OSError:
-            return []
+        return lambda: self.stack.worker_pids(name)
 
     def start(self):
-        (self.work / "run").mkdir(parents=True, exist_ok=True)
-        (self.work / "stack").mkdir(parents=True, exist_ok=True)
-        os.chmod(self.work, 0o755)
-        os.chmod(self.work / "stack", 0o755)
+        self.work.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.work, 0o755)  # the cluster runs as `postgres`, which must reach the stack's folder
+        self.static.mkdir(parents=True, exist_ok=True)
         log("starting the stack (PostgreSQL, migrations, handlers, nginx, fake Gemini, SMTP sink)")
         self.stack.start()
-        self.fcgi_supervisors = {}
-        env = dict(self.stack.env)
-        # Contenders of figure 1, each W processes under spawn-fcgi + multiwatch.
-        self.sockets = {
-            "c": self.spawn_fcgi("c", [str(ANCHOR)], env, WORKERS),
-            "c1": self.spawn_fcgi("c1", [str(ANCHOR)], {**env, "ANCHOR_ONE_TRIP": "1"}, WORKERS),
-            "swift": self.spawn_fcgi("swift", [str(BIN / "bilan-status")], env, WORKERS),
-            "swiftprep": self.spawn_fcgi("swiftprep", [str(BIN / "bilan-status")],
-                                         {**env, "DATABASE_PREPARED": "true"}, WORKERS),
-            "swiftprep8": self.spawn_fcgi("swiftprep8", [str(BIN / "bilan-status")],
-                                          {**env, "DATABASE_PREPARED": "true"}, 8),
-            "create": self.stack.sockets / "create.sock",
-        }
+        for name, (program, settings, workers) in self.pools().items():
+            self.stack.start_handler(name, program, workers=workers, env={**self.stack.env, **settings})
+        self.stack.start_fcgiwrap("cgi", children=WORKERS)
         self.start_php()
-        self.start_fcgiwrap()
-        self.start_nginx()
 
     def start_php(self):
-        sock = self.work / "run" / "php.sock"
+        sock = self.stack.sockets / "php.sock"
         conf = self.work / "php-fpm.conf"
         conf.write_text(f"""[global]
 pid = {self.work}/php-fpm.pid
@@ -269,120 +248,37 @@ env[SESSION_COOKIE] = {COOKIE}
 php_admin_value[error_log] = {self.work}/php-error.log
 php_admin_flag[log_errors] = on
 """)
-        self.spawn("php-fpm", [PHP_FPM, "-R", "-F", "-y", str(conf)])
+        self.stack.spawn("php-fpm", [PHP_FPM, "-R", "-F", "-y", str(conf)], self.work / "php-fpm.log")
         wait_for(sock.exists, 10, "php-fpm's socket")
-        self.sockets["php"] = sock
 
-    def start_fcgiwrap(self):
-        sock = self.work / "run" / "fcgiwrap.sock"
-        self.spawn("fcgiwrap", ["fcgiwrap", "-c", str(WORKERS), "-f", "-s", f"unix:{sock}"], env=self.stack.env)
-        wait_for(sock.exists, 10, "fcgiwrap's socket")
-        self.sockets["cgi"] = sock
+    def locations(self) -> str:
+        """The contenders' nginx locations, added to the stack's server after the shipped snippet."""
+        sockets = self.stack.sockets
 
-    def start_nginx(self):
-        prefix = self.work / "nginx"
-        for sub in ("client_body", "fastcgi", "proxy", "scgi", "uwsgi"):
-            (prefix / sub).mkdir(parents=True, exist_ok=True)
-        (prefix / "static").mkdir(exist_ok=True)
-        locations = []
-        for name in ("c", "c1", "swift", "swiftprep", "swiftprep8"):
-            locations.append(f"""
+        def fastcgi(name: str, extra: str = "") -> str:
+            return f"""
         location ^~ /bench/{name}/ {{
-            rewrite ^/bench/{name}(/.*)$ $1 break;
+            rewrite ^/bench/{name}(/.*)$ $1 break;{extra}
             include /etc/nginx/fastcgi_params;
-            fastcgi_pass unix:{self.sockets[name]};
-        }}""")
-        locations.append(f"""
-        location ^~ /bench/php/ {{
-            rewrite ^/bench/php(/.*)$ $1 break;
-            include /etc/nginx/fastcgi_params;
-            fastcgi_param SCRIPT_FILENAME {HERE / 'anchors' / 'status_anchor.php'};
-            fastcgi_pass unix:{self.sockets['php']};
-        }}
-        location ^~ /bench/cgi/ {{
-            rewrite ^/bench/cgi(/.*)$ $1 break;
-            include /etc/nginx/fastcgi_params;
-            fastcgi_param SCRIPT_FILENAME {BIN / 'bilan-status'};
-            fastcgi_pass unix:{self.sockets['cgi']};
-        }}
+            fastcgi_pass unix:{sockets / (name + '.sock')};
+        }}"""
+        blocks = [fastcgi(name) for name in self.pools()]
+        blocks.append(fastcgi("php", f"\n            fastcgi_param SCRIPT_FILENAME {HERE / 'anchors' / 'status_anchor.php'};"))
+        blocks.append(fastcgi("cgi", f"\n            fastcgi_param SCRIPT_FILENAME {BIN / 'bilan-status'};"))
         # The create handler without the shipped limit_req (for the 100k-request memory run only).
-        location ^~ /bench/create/ {{
-            rewrite ^/bench/create(/.*)$ $1 break;
-            client_max_body_size 64k;
-            include /etc/nginx/fastcgi_params;
-            fastcgi_pass unix:{self.sockets['create']};
-        }}
+        blocks.append(fastcgi("create", "\n            client_max_body_size 64k;"))
+        blocks.append(f"""
         location = /bench/static/bilan.json {{
-            alias {prefix / 'static' / 'bilan.json'};
+            alias {self.static / 'bilan.json'};
             default_type "application/json; charset=utf-8";
             add_header Cache-Control no-store;
             add_header X-Content-Type-Options nosniff;
         }}""")
-        config = f"""user root;
-worker_processes 2;
-pid {prefix}/nginx.pid;
-error_log stderr warn;
-daemon off;
-events {{ worker_connections 1024; }}
-http {{
-    include /etc/nginx/mime.types;
-    default_type application/octet-stream;
-    access_log off;
-    client_body_temp_path {prefix}/client_body;
-    fastcgi_temp_path {prefix}/fastcgi;
-    proxy_temp_path {prefix}/proxy;
-    scgi_temp_path {prefix}/scgi;
-    uwsgi_temp_path {prefix}/uwsgi;
-    sendfile on;
-    server_tokens off;
-    include {self.stack.root}/nginx/bilan-http.conf;
-    server {{
-        listen 127.0.0.1:{self.port};
-        server_name localhost;
-        # The shipped snippet as devstack rewrote it: the Swift handlers of the stack.
-        include {self.stack.root}/nginx/bilan-locations.conf;
-{''.join(locations)}
-    }}
-}}
-"""
-        (prefix / "nginx.conf").write_text(config)
-        self.spawn("nginx", ["nginx", "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-e", "stderr"])
-        wait_for(lambda: self._answers(), 10, "the bench nginx")
-
-    def _answers(self) -> bool:
-        try:
-            get(self.port, "/api/orientation/eligibility")
-            return True
-        except OSError:
-            return False
+        return "".join(blocks)
 
     def stop(self):
-        for name, supervisor in list(self.fcgi_supervisors.items()):
-            workers = self.children(supervisor)
-            try:
-                os.kill(supervisor, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            deadline = time.monotonic() + 5
-            while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in workers + [supervisor]):
-                time.sleep(0.05)
-            for pid in workers + [supervisor]:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-        for name, process in self.procs.items():
-            if process.poll() is None:
-                try:
-                    os.killpg(process.pid, signal.SIGTERM)
-                    process.wait(timeout=10)
-                except (ProcessLookupError, subprocess.TimeoutExpired):
-                    try:
-                        os.killpg(process.pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
-        kill_generators(self.stack)
-        self.stack.stop()
+        self.stack.kill_generators()
+        self.stack.stop()  # the contenders too: every pool, fcgiwrap and PHP-FPM it started
 
     # -- data --
     def subscriber(self, email: str) -> tuple[str, str]:
@@ -397,30 +293,6 @@ http {{
                VALUES (:'v1'::uuid, '{}'::jsonb, :'v2'::"BilanStatus", :'v3'::int, nullif(:'v4', ''),
                        CASE WHEN :'v2' = 'COMPLETED' THEN now() END, now(), now())
                RETURNING "id" """, uid, status, str(step), report or "")
-
-
-def kill_generators(stack: Stack):
-    """bilan-generator processes of this stack (found by GENERATOR_LOG in their environment)."""
-    marker = f"GENERATOR_LOG={stack.generator_log}".encode()
-    for pid in generator_pids(marker):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-
-def generator_pids(marker: bytes) -> list[int]:
-    pids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            argv0 = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")[0]
-            if argv0.endswith(b"bilan-generator") and marker in Path(f"/proc/{entry}/environ").read_bytes().split(b"\0"):
-                pids.append(int(entry))
-        except OSError:
-            pass
-    return pids
 
 
 def rss_kib(pid: int) -> int:
@@ -488,7 +360,7 @@ def figure_status(b: Bench):
             assert value == first, f"{state}: {name} answers differently:\n{value}\n{first}"
         b.stack.psql("""DELETE FROM "orientation_bilans" WHERE "id" = :'v1'::uuid""", other)
     log("COMPLETED and FAILED answers (escaping, sections) identical across contenders too")
-    (b.work / "nginx" / "static" / "bilan.json").write_bytes(reference[0])
+    (b.static / "bilan.json").write_bytes(reference[0])
     log(f"all contenders answer the same {len(reference[0])} bytes, ETag {reference[1]}")
     b.status_fixture = (uid, token, bilan)
     contenders = {
@@ -601,9 +473,9 @@ def figure_create(b: Bench):
         log(f"create {users} users: {out[str(users)]}")
         # The spawned generators wait on the slow Gemini: stop them (a spawn may land just after its
         # answer, hence twice), close the bilans.
-        kill_generators(b.stack)
+        b.stack.kill_generators()
         time.sleep(1)
-        kill_generators(b.stack)
+        b.stack.kill_generators()
         b.stack.psql("""UPDATE "orientation_bilans" SET "status" = 'FAILED', "errorMessage" = 'bench'
                          WHERE "status" = 'PENDING' AND "userId" IN (SELECT id FROM users WHERE email LIKE 'create-%')""")
     b.stack.gemini("POST", "/_control/latency", {"ms": 0})
@@ -659,11 +531,10 @@ def figure_drain(b: Bench):
     """5. DRAIN_BILANS queued bilans, MAX_GENERATORS generators started at once, 50 ms Gemini."""
     b.stack.gemini("POST", "/_control/latency", {"ms": 50})
     out = {}
-    marker = f"GENERATOR_LOG={b.stack.generator_log}".encode()
     for level in DRAIN_LEVELS:
         # No other generator of this stack may hold a slot or help draining.
-        kill_generators(b.stack)
-        wait_for(lambda: not generator_pids(marker), 10, "no generator left")
+        b.stack.kill_generators()
+        wait_for(lambda: not b.stack.generator_pids(), 10, "no generator left")
         b.stack.psql("""UPDATE "orientation_bilans" SET "status" = 'FAILED' WHERE "status" = 'PENDING'""")
         tag = secrets.token_hex(3)
         b.stack.psql(f"""
@@ -782,7 +653,7 @@ def figure_memory(b: Bench):
         log(f"memory {handler}: {total} requests, RSS before {before} after {after}")
     # The anchors after figure 1's runs, for scale.
     for name in ("c", "swift"):
-        out[f"bench {name} workers"] = {p: memory_kib(p) for p in Bench.children(b.fcgi_supervisors[name])}
+        out[f"bench {name} workers"] = {p: memory_kib(p) for p in b.stack.worker_pids(name)}
     out["php-fpm workers"] = {p: memory_kib(p) for p in pids_named("php-fpm8.2")}
     note_load("memory")
     results["figures"]["memory"] = out
@@ -836,11 +707,69 @@ def table(title: str, columns: list[str], rows: list[list]) -> list[str]:
             + ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows] + [""])
 
 
+HANDLERS = ("bilan-eligibility", "bilan-create", "bilan-status", "bilan-page", "bilan-auth")
+
+
+def targets() -> list[dict]:
+    """The footprint targets of SPEC §17 and the status-route ratios (issue 12), each with the
+    value this run measured (None when its figure did not run or failed) and whether it is met."""
+    f = results["figures"]
+    rows = []
+
+    def target(name: str, figure: str, limit: float, at_most: bool, unit: str, measure):
+        try:
+            value, detail = measure(f[figure])
+        except (KeyError, TypeError, ValueError, ZeroDivisionError):
+            value, detail = None, "not measured"
+        met = None if value is None else (value <= limit if at_most else value >= limit)
+        rows.append({"target": name, "figure": figure, "value": value, "unit": unit, "detail": detail,
+                     "limit": limit, "at_most": at_most, "met": met})
+
+    def start(s):
+        slowest = max(HANDLERS, key=lambda h: s[h]["median_ms"])
+        return s[slowest]["median_ms"], (f"slowest median, {slowest}; C anchor "
+                                         f"{s['C anchor (libfcgi+libpq)']['median_ms']:.2f} ms")
+
+    def rss(s):
+        per_handler = {h: max(s[h.removeprefix("bilan-")]["rss_kib_after"].values()) for h in HANDLERS}
+        largest = max(per_handler, key=per_handler.get)
+        return per_handler[largest] / 1024, f"largest worker after the requests, {largest}"
+
+    def ratio(other: str):
+        def measure(s):
+            c = s["contenders"]
+            return c["swift"]["rps"] / c[other]["rps"], (f"default settings, {c['swift']['rps']:.0f} vs "
+                                                         f"{c[other]['rps']:.0f} req/s")
+        return measure
+
+    target("handler process start", "start", 10, True, "ms", start)
+    target("handler RSS", "memory", 12, True, "MiB", rss)
+    target("generator fixed cost (wall)", "generator", 50, True, "ms",
+           lambda s: (s["wall_ms"], f"median of {s['runs']} runs"))
+    target("status route vs C anchor (req/s)", "status", 1.0, False, "×", ratio("c"))
+    target("status route vs PHP-FPM (req/s)", "status", 2.5, False, "×", ratio("php"))
+    return rows
+
+
+def targets_table(rows: list[dict]) -> list[str]:
+    def cell(row):
+        if row["value"] is None:
+            return "–"
+        return f"{row['value']:.2f}×" if row["unit"] == "×" else f"{row['value']:.1f} {row['unit']}"
+
+    return table("### Targets (SPEC §17, issue 12), measured in this run",
+                 ["what", "measured", "target", "met", "how", "figure"],
+                 [[r["target"], cell(r), f"{'≤' if r['at_most'] else '≥'} "
+                   + (f"{r['limit']:.1f}×" if r["unit"] == "×" else f"{r['limit']:g} {r['unit']}"),
+                   {True: "yes", False: "**no**", None: "–"}[r["met"]], r["detail"], r["figure"]] for r in rows])
+
+
 def report() -> str:
     f = results["figures"]
     md = [f"Run {results['started']} → {results['finished']} on {results['machine']}; "
           f"`{results['command']}`; rounds {ROUNDS} × wrk -t2 -c{CONNECTIONS} -d{SECONDS}s; "
           f"{WORKERS} processes per FastCGI contender.", ""]
+    md += targets_table(results["targets"])
     if "status" in f:
         md += [f"### 1. Status route vs anchors ({f['status']['body_bytes']}-byte PENDING answer)", ""]
         md += wrk_table(f["status"]["contenders"], "c")
@@ -932,6 +861,7 @@ def main():
                 log(f"figure {name} FAILED: {error!r}")
     finally:
         results["finished"] = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+        results["targets"] = targets()
         try:
             bench.stop()
         finally:
