@@ -44,8 +44,11 @@ deps-run: deps
 deps-test: deps-run
 	$(call apt_install,$(TEST_PACKAGES))
 
+# The Swift runtime is linked into each executable (`--static-swift-stdlib`):
+# a server needs no toolchain to run us (ldd shows system libraries only),
+# and a handler starts without loading and relocating libswiftCore & co.
 build: deps
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release --static-swift-stdlib
 
 run: deps-run build
 	PORT=$(PORT) $(PYTHON) -B -m scripts.run
