@@ -8,7 +8,8 @@ import BilanTestSupport
 @Suite("JSON error responses")
 struct ErrorResponseTests {
     static let logger = Logger(label: "tests", factory: { _ in SwiftLogNoOpLogHandler() })
-    static let request = Request(params: ["REQUEST_METHOD": "POST", "DOCUMENT_URI": "/api/orientation/create"])
+    // Computed: a `Request` may point into libfcgi's memory, so it is not `Sendable`.
+    static var request: Request { Request(params: ["REQUEST_METHOD": "POST", "DOCUMENT_URI": "/api/orientation/create"]) }
 
     func header(_ response: Response, _ name: String) -> String? {
         response.headers.first { $0.0.lowercased() == name.lowercased() }?.1
