@@ -61,8 +61,7 @@ struct PageRouteTests {
 
     @Test func aPendingPageShowsTheStepAndRefreshesWithoutScript() throws {
         let site = try InMemorySite()
-        let (user, session) = site.signIn()
-        let id = site.store.addBilan(of: user, status: .pending, step: 2)
+        let (id, session) = site.signedInBilan(.pending, step: 2)
         let response = site.send(site.pageRoute, site.request("GET", pagePath(id), session: session))
         #expect(response.status == 200)
         let page = response.text
@@ -86,8 +85,7 @@ struct PageRouteTests {
 
     @Test func databaseDownIsA503Page() throws {
         let site = try InMemorySite()
-        let (user, session) = site.signIn()
-        let id = site.store.addBilan(of: user, status: .pending)
+        let (id, session) = site.signedInBilan(.pending)
         site.store.unreachable = true
         let response = site.send(site.pageRoute, site.request("GET", pagePath(id), session: session))
         #expect(response.status == 503)
@@ -98,8 +96,6 @@ struct PageRouteTests {
 
     @Test func otherMethodsAre405() throws {
         let site = try InMemorySite()
-        let response = site.send(site.pageRoute, site.request("POST", pagePath(site.store.newBilanId())))
-        #expect(response.status == 405)
-        #expect(response.header("Allow") == "GET, HEAD")
+        expectMethodNotAllowed(site.send(site.pageRoute, site.request("POST", pagePath(site.store.newBilanId()))), allow: "GET, HEAD")
     }
 }

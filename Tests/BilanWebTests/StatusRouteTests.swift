@@ -39,8 +39,7 @@ struct StatusRouteTests {
 
     @Test func aCompletedBilanIsItsJSONWithAnETag() throws {
         let site = try InMemorySite()
-        let (user, session) = site.signIn()
-        let id = site.store.addBilan(of: user, status: .completed, report: Self.report)
+        let (id, session) = site.signedInBilan(.completed, report: Self.report)
         let response = site.send(site.statusRoutes, site.request("GET", statusPath(id.uppercased()), session: session))
         #expect(response.status == 200)
         #expect(response.header("Content-Type") == "application/json; charset=utf-8")
@@ -58,8 +57,7 @@ struct StatusRouteTests {
 
     @Test func aMatchingIfNoneMatchIs304WithoutBody() throws {
         let site = try InMemorySite()
-        let (user, session) = site.signIn()
-        let id = site.store.addBilan(of: user, status: .pending, step: 2)
+        let (id, session) = site.signedInBilan(.pending, step: 2)
         let first = site.send(site.statusRoutes, site.request("GET", statusPath(id), session: session))
         let etag = try #require(first.header("ETag"))
         let again = site.send(
@@ -79,8 +77,7 @@ struct StatusRouteTests {
 
     @Test func aPendingBilanAsksToComeBackIn5Seconds() throws {
         let site = try InMemorySite()
-        let (user, session) = site.signIn()
-        let id = site.store.addBilan(of: user, status: .pending, step: 1)
+        let (id, session) = site.signedInBilan(.pending, step: 1)
         let response = site.send(site.statusRoutes, site.request("GET", statusPath(id), session: session))
         #expect(response.status == 200)
         #expect(response.header("Retry-After") == "5")
@@ -105,8 +102,7 @@ struct StatusRouteTests {
 
     @Test func headHasTheHeadersButNoBody() throws {
         let site = try InMemorySite()
-        let (user, session) = site.signIn()
-        let id = site.store.addBilan(of: user, status: .completed, report: Self.report)
+        let (id, session) = site.signedInBilan(.completed, report: Self.report)
         let get = site.send(site.statusRoutes, site.request("GET", statusPath(id), session: session))
         let head = site.send(site.statusRoutes, site.request("HEAD", statusPath(id), session: session))
         #expect(head.status == 200)
@@ -117,24 +113,17 @@ struct StatusRouteTests {
 
     @Test func otherMethodsAre405AndOtherPaths404() throws {
         let site = try InMemorySite()
-        let (user, session) = site.signIn()
-        let id = site.store.addBilan(of: user, status: .pending)
-        let post = site.send(site.statusRoutes, site.request("POST", statusPath(id), session: session))
-        #expect(post.status == 405)
-        #expect(post.header("Allow") == "GET, HEAD")
+        let (id, session) = site.signedInBilan(.pending)
+        expectMethodNotAllowed(site.send(site.statusRoutes, site.request("POST", statusPath(id), session: session)), allow: "GET, HEAD")
         let elsewhere = site.send(site.statusRoutes, site.request("GET", "/api/orientation/other", session: session))
         #expect(elsewhere.status == 404)
     }
 
     @Test func databaseDownIs503() throws {
         let site = try InMemorySite()
-        let (user, session) = site.signIn()
-        let id = site.store.addBilan(of: user, status: .pending)
+        let (id, session) = site.signedInBilan()
         site.store.unreachable = true
-        let response = site.send(site.statusRoutes, site.request("GET", statusPath(id), session: session))
-        #expect(response.status == 503)
-        #expect(response.header("Retry-After") == "5")
-        #expect(try response.json()["error"] == "unavailable")
+        try expectDatabaseUnavailable(site.send(site.statusRoutes, site.request("GET", statusPath(id), session: session)))
     }
 
     // MARK: history

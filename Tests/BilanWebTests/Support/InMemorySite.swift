@@ -1,4 +1,5 @@
 import Logging
+import Testing
 import BilanTestSupport
 @testable import BilanCore
 @testable import BilanWeb
@@ -47,6 +48,12 @@ final class InMemorySite {
         return (user, session)
     }
 
+    /// A bilan of a signed-in user, and that user's session.
+    func signedInBilan(_ status: BilanStatus = .pending, step: Int = 0, report: String? = nil) -> (id: String, session: String) {
+        let (user, session) = signIn()
+        return (store.addBilan(of: user, status: status, step: step, report: report), session)
+    }
+
     /// `uri` may carry a query string; `session` becomes the session cookie.
     func request(
         _ method: String, _ uri: String, session: String? = nil, headers: [String: String] = [:],
@@ -81,6 +88,18 @@ func cgiParameters(headers: [String: String]) -> [String: String] {
     var params: [String: String] = [:]
     for (name, value) in headers { params["HTTP_" + name.uppercased().replacing("-", with: "_")] = value }
     return params
+}
+
+/// The JSON 503 every route answers while PostgreSQL is unreachable.
+func expectDatabaseUnavailable(_ response: Response, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    #expect(response.status == 503, sourceLocation: sourceLocation)
+    #expect(response.header("Retry-After") == "5", sourceLocation: sourceLocation)
+    #expect(try response.json()["error"] == "unavailable", sourceLocation: sourceLocation)
+}
+
+func expectMethodNotAllowed(_ response: Response, allow: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(response.status == 405, sourceLocation: sourceLocation)
+    #expect(response.header("Allow") == allow, sourceLocation: sourceLocation)
 }
 
 extension Response {
