@@ -101,11 +101,7 @@ struct AuthHelpersTests {
     // MARK: same origin
 
     func request(_ headers: [String: String]) -> Request {
-        var params = ["REQUEST_METHOD": "POST"]
-        for (name, value) in headers {
-            params["HTTP_" + name.uppercased().replacing("-", with: "_")] = value
-        }
-        return Request(params: params)
+        Request(params: cgiParameters(headers: headers).merging(["REQUEST_METHOD": "POST"]) { $1 })
     }
 
     func refused(_ headers: [String: String], url: String = "https://bilan.example.org", requirePresence: Bool = true)

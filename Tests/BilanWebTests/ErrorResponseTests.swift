@@ -8,20 +8,13 @@ import BilanTestSupport
 @Suite("JSON error responses")
 struct ErrorResponseTests {
     static let logger = Logger(label: "tests", factory: { _ in SwiftLogNoOpLogHandler() })
-    static let request = Request(params: ["REQUEST_METHOD": "POST", "DOCUMENT_URI": "/api/orientation/create"])
-
-    func header(_ response: Response, _ name: String) -> String? {
-        response.headers.first { $0.0.lowercased() == name.lowercased() }?.1
-    }
-
-    func body(_ response: Response) throws -> JSONValue {
-        try JSONParser.parse(response.body)
-    }
+    // Computed: a `Request` may point into libfcgi's memory, so it is not `Sendable`.
+    static var request: Request { Request(params: ["REQUEST_METHOD": "POST", "DOCUMENT_URI": "/api/orientation/create"]) }
 
     func expectJSONHeaders(_ response: Response) {
-        #expect(header(response, "Content-Type") == "application/json; charset=utf-8")
-        #expect(header(response, "Cache-Control") == "no-store")
-        #expect(header(response, "X-Content-Type-Options") == "nosniff")
+        #expect(response.header("Content-Type") == "application/json; charset=utf-8")
+        #expect(response.header("Cache-Control") == "no-store")
+        #expect(response.header("X-Content-Type-Options") == "nosniff")
     }
 
     @Test func bodyShape() {
@@ -48,7 +41,7 @@ struct ErrorResponseTests {
         let response = ErrorResponder.response(for: error, request: Self.request, logger: Self.logger)
         #expect(response.status == 400)
         expectJSONHeaders(response)
-        let json = try body(response)
+        let json = try response.json()
         #expect(json["error"] == "invalid_questionnaire")
         #expect(json["field"] == "niveau")
         #expect(!String(decoding: response.body, as: UTF8.self).contains("SELECT"))
@@ -58,7 +51,7 @@ struct ErrorResponseTests {
         let response = ErrorResponder.response(
             for: HTTPError.methodNotAllowed(["GET", "HEAD"]), request: Self.request, logger: Self.logger)
         #expect(response.status == 405)
-        #expect(header(response, "Allow") == "GET, HEAD")
+        #expect(response.header("Allow") == "GET, HEAD")
         expectJSONHeaders(response)
     }
 
@@ -68,8 +61,8 @@ struct ErrorResponseTests {
         let response = ErrorResponder.response(for: error, request: Self.request, logger: Self.logger)
         #expect(response.status == 503)
         expectJSONHeaders(response)
-        #expect(header(response, "Retry-After") == "5")
-        let json = try body(response)
+        #expect(response.header("Retry-After") == "5")
+        let json = try response.json()
         #expect(json["error"] == "unavailable")
         #expect(json["message"]?.stringValue?.isEmpty == false)
         let text = String(decoding: response.body, as: UTF8.self)
@@ -89,7 +82,7 @@ struct ErrorResponseTests {
             let response = ErrorResponder.response(for: failure, request: Self.request, logger: Self.logger)
             #expect(response.status == 500)
             expectJSONHeaders(response)
-            let json = try body(response)
+            let json = try response.json()
             #expect(json["error"] == "internal")
             #expect(json.objectValue?.map(\.0) == ["error", "message"])
             let text = String(decoding: response.body, as: UTF8.self)

@@ -50,6 +50,33 @@ public struct Environment: Sendable {
         return result
     }
 
+    /// The value of `name` in the same `NAME=value` array, found without
+    /// copying the others (FastCGI parameters are read on demand): the first
+    /// of a repeated name wins, as in `variables(_:)`.
+    public static func value(named name: String, in list: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> String? {
+        guard var cursor = list else { return nil }
+        while let entry = cursor.pointee {
+            let bytes = UnsafeRawPointer(entry).assumingMemoryBound(to: UInt8.self)
+            var offset = 0
+            // A shorter entry ends with NUL, which no name byte equals: the
+            // walk stops there and never reads past the string.
+            var matches = true
+            for byte in name.utf8 {
+                guard bytes[offset] == byte else {
+                    matches = false
+                    break
+                }
+                offset += 1
+            }
+            if matches, bytes[offset] == UInt8(ascii: "=") {
+                let value = UnsafeBufferPointer(start: bytes + offset + 1, count: strlen(entry) - offset - 1)
+                return String(decoding: value, as: UTF8.self)
+            }
+            cursor += 1
+        }
+        return nil
+    }
+
     /// Parses `KEY=value` lines: `#` comments, blank lines, optional single or
     /// double quotes around the value, an optional leading `export `.
     public static func parseEnvironmentFile(_ text: String, path: String) throws(ConfigurationError) -> [String: String] {

@@ -1,19 +1,22 @@
-public import BilanCore
+import BilanCore
 
-/// Resolves the session cookie to a user, only through the SQL function
-/// `orientation_session_user` (so a site can plug in its own login).
+/// Resolves the session cookie to a user through the `SessionStore`.
 public struct SessionAuth {
     let cookieName: String
-    let database: Database
+    let sessions: any SessionStore
 
-    public init(cookieName: String, database: Database) {
+    init(cookieName: String, sessions: any SessionStore) {
         self.cookieName = cookieName
-        self.database = database
+        self.sessions = sessions
     }
 
-    /// The session token if the cookie holds something shaped like one of ours;
-    /// anything else is treated as no cookie without asking the database.
-    public func token(in request: Request) -> String? {
+    /// The session token if the cookie holds something shaped like one of ours.
+    public func token(in request: Request) -> String? { Self.token(in: request, cookieName: cookieName) }
+
+    /// The same, for routes that resolve the token themselves (with the
+    /// bilan in one round trip, or to end the session): anything else than
+    /// a token is treated as no cookie without asking the database.
+    static func token(in request: Request, cookieName: String) -> String? {
         guard let value = Cookies.value(named: cookieName, in: request.header("Cookie")) else { return nil }
         return SessionToken.isWellFormed(value) ? value : nil
     }
@@ -21,8 +24,7 @@ public struct SessionAuth {
     /// The logged-in user's id, or throws 401.
     public func requireUser(_ request: Request) throws -> String {
         guard let token = token(in: request) else { throw HTTPError.unauthenticated }
-        let result = try database.run(SessionQueries.sessionUser, [token])
-        guard let user = result.string(0, 0) else { throw HTTPError.unauthenticated }
+        guard let user = try sessions.user(forSession: token) else { throw HTTPError.unauthenticated }
         return user
     }
 }

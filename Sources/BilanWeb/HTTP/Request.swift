@@ -2,28 +2,60 @@ import BilanCore
 
 /// One HTTP request as the web server hands it over: the CGI meta-variables
 /// (`REQUEST_METHOD`, `HTTP_COOKIE`, …) and the body, read up to a limit.
-public struct Request: Sendable {
-    public var params: [String: String]
+///
+/// Parameters are read on demand: a status poll looks at four or five of
+/// the ~30 nginx sends, so copying them all into a dictionary per request
+/// was most of the server's own cost (SPEC §17). Under FastCGI they stay in
+/// libfcgi's array, which is freed by `FCGX_Finish_r`: a `Request` lives for
+/// one `handle(_:)` call only, and nothing (an `afterFinish` closure above
+/// all) may keep it; copy the values needed later into `String`s.
+public struct Request {
+    /// Where the parameters are read from.
+    enum Parameters {
+        /// Tests, and any caller that has them at hand.
+        case table([String: String])
+        /// `NAME=value` C strings, NULL-terminated: libfcgi's `envp`, valid
+        /// until `FCGX_Finish_r`, or `environ` in CGI mode.
+        case list(UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?)
+    }
+
+    let parameters: Parameters
     public var body: [UInt8]
     /// True when the body was longer than the reading limit (it was cut there).
     public var bodyTooLarge: Bool
 
     public init(params: [String: String], body: [UInt8] = [], bodyTooLarge: Bool = false) {
-        self.params = params
+        self.parameters = .table(params)
         self.body = body
         self.bodyTooLarge = bodyTooLarge
     }
 
-    public var method: String { params["REQUEST_METHOD"] ?? "GET" }
+    /// A request whose parameters are read from a `NAME=value` array that
+    /// outlives it (see the type's comment).
+    init(parameterList: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, body: [UInt8], bodyTooLarge: Bool) {
+        self.parameters = .list(parameterList)
+        self.body = body
+        self.bodyTooLarge = bodyTooLarge
+    }
+
+    /// A CGI meta-variable by name (`REQUEST_METHOD`, `CONTENT_TYPE`, …).
+    public func param(_ name: String) -> String? {
+        switch parameters {
+        case .table(let values): return values[name]
+        case .list(let list): return Environment.value(named: name, in: list)
+        }
+    }
+
+    public var method: String { param("REQUEST_METHOD") ?? "GET" }
 
     /// The decoded path without the query string (nginx's normalised `DOCUMENT_URI`).
     public var path: String {
-        if let uri = params["DOCUMENT_URI"], !uri.isEmpty { return uri }
-        let raw = params["REQUEST_URI"] ?? params["SCRIPT_NAME"] ?? "/"
+        if let uri = param("DOCUMENT_URI"), !uri.isEmpty { return uri }
+        let raw = param("REQUEST_URI") ?? param("SCRIPT_NAME") ?? "/"
         return String(raw.prefix { $0 != "?" })
     }
 
-    public var queryString: String { params["QUERY_STRING"] ?? "" }
+    public var queryString: String { param("QUERY_STRING") ?? "" }
 
     /// A request header by its HTTP name (`Cookie`, `If-None-Match`, …).
     public func header(_ name: String) -> String? {
@@ -37,16 +69,16 @@ public struct Request: Sendable {
                 key.unicodeScalars.append(Unicode.Scalar(byte))
             }
         }
-        return params[key]
+        return param(key)
     }
 
     /// The media type without parameters, lower-cased (`application/json`).
     public var mediaType: String? {
-        guard let type = params["CONTENT_TYPE"], !type.isEmpty else { return nil }
+        guard let type = param("CONTENT_TYPE"), !type.isEmpty else { return nil }
         return type.prefix { $0 != ";" }.trimmingSpaces().lowercased()
     }
 
-    public var declaredContentLength: Int? { params["CONTENT_LENGTH"].flatMap { Int($0) } }
+    public var declaredContentLength: Int? { param("CONTENT_LENGTH").flatMap { Int($0) } }
 
     /// The value of one query-string parameter (first occurrence), decoded.
     public func queryParameter(_ name: String) -> String? {

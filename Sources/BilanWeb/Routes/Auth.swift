@@ -10,18 +10,28 @@ public struct AuthRoutes: RequestHandler {
     static let sessionLifetime = 30 * 86_400
     /// Links sent to one address per 15 minutes and per day (SPEC §16); beyond
     /// them requests are dropped with the same answer.
-    static let loginLinksPerWindow = 5
-    static let loginLinksPerDay = 20
+    static let loginLinkLimits = LoginLinkLimits(perQuarterHour: 5, perDay: 20)
     static let neutralAnswer = "Si un compte existe pour cette adresse, un lien de connexion vient d'y être envoyé. Il est valable 15 minutes."
 
-    let context: WebContext
+    let configuration: Configuration
+    let logger: Logger
+    let store: any LoginStore
     let templates: TemplateLibrary
-    let spawner: GeneratorSpawner
+    let spawner: any GeneratorStarter
 
     public init(context: WebContext) {
-        self.context = context
-        self.templates = TemplateLibrary(directory: context.configuration.templatesDirectory)
-        self.spawner = GeneratorSpawner(configuration: context.configuration, logger: context.logger)
+        self.init(
+            configuration: context.configuration, logger: context.logger,
+            store: PostgresRouteStore(database: context.database),
+            spawner: GeneratorSpawner(configuration: context.configuration, logger: context.logger))
+    }
+
+    init(configuration: Configuration, logger: Logger, store: any LoginStore, spawner: any GeneratorStarter) {
+        self.configuration = configuration
+        self.logger = logger
+        self.store = store
+        self.templates = TemplateLibrary(directory: configuration.templatesDirectory)
+        self.spawner = spawner
     }
 
     public func handle(_ request: Request) throws -> Response {
@@ -41,7 +51,7 @@ public struct AuthRoutes: RequestHandler {
     /// link is then queued and sent by a detached process spawned after the
     /// answer, so a slow mail server never holds this worker.
     private func login(_ request: Request) throws -> Response {
-        try OriginCheck.verify(request, publicURL: context.configuration.publicURL)
+        try OriginCheck.verify(request, publicURL: configuration.publicURL)
         let fields = try LoginForm.fields(request)
         let email = (fields["email"] ?? "").trimmingSpaces()
         guard MailAddress.isPlausible(email) else {
@@ -65,34 +75,29 @@ public struct AuthRoutes: RequestHandler {
                 spawner.spawn(arguments: ["send-mail"], bilanId: nil)
             }
         } catch {
-            context.logger.error("login link not queued", metadata: ["cause": "\(error)"])
+            logger.error("login link not queued", metadata: ["cause": "\(error)"])
         }
     }
 
     /// Queues a new one-time link for a known address under its limits; false
     /// (unknown address, or a limit reached) leaves the answer unchanged.
     private func queueLoginLink(email: String, returnTo: String) throws -> Bool {
-        try context.database.transaction { connection in
-            try connection.query(SessionQueries.lockAddressForLogin.sql, [email])
-            let candidate = try connection.query(SessionQueries.loginCandidate.sql, [email])
-            guard let user = candidate.string(0, 0) else {
-                context.logger.info("login requested for unknown address")
-                return false
-            }
-            guard (candidate.int(0, 1) ?? 0) < Self.loginLinksPerWindow, (candidate.int(0, 2) ?? 0) < Self.loginLinksPerDay
-            else {
-                context.logger.warning("login link rate limit reached", metadata: ["user": "\(user)"])
-                return false
-            }
-            let token = SessionToken.generate()
-            try connection.query(
-                SessionQueries.createLoginToken.sql, [token, user, email, returnTo, String(Self.loginTokenLifetime)])
-            let link = context.configuration.publicURL.link("/auth/callback?token=" + token)
-            let values: JSONValue = ["link": .string(link), "minutes": "15"]
-            try connection.query(
-                MailQueueQueries.enqueue.sql,
-                ["login", email, "Votre lien de connexion", "login", values.serialized, user, String(Self.loginTokenLifetime)])
-            context.logger.info("login link queued", metadata: ["user": "\(user)"])
+        let token = SessionToken.generate()
+        let url = configuration.publicURL.link("/auth/callback?token=" + token)
+        let mail = QueuedMail(
+            kind: "login", subject: "Votre lien de connexion", template: "login",
+            values: ["link": .string(url), "minutes": "15"])
+        let link = LoginLink(
+            token: token, email: email, returnTo: returnTo, lifetimeSeconds: Self.loginTokenLifetime, mail: mail)
+        switch try store.queueLoginLink(link, limits: Self.loginLinkLimits) {
+        case .unknownAddress:
+            logger.info("login requested for unknown address")
+            return false
+        case .limitReached(let user):
+            logger.warning("login link rate limit reached", metadata: ["user": "\(user)"])
+            return false
+        case .queued(let user):
+            logger.info("login link queued", metadata: ["user": "\(user)"])
             return true
         }
     }
@@ -104,7 +109,7 @@ public struct AuthRoutes: RequestHandler {
         guard let token = request.queryParameter("token"), SessionToken.isWellFormed(token) else {
             return invalidLinkPage()
         }
-        guard let email = try context.database.run(SessionQueries.peekLoginToken, [token]).string(0, 0) else {
+        guard let email = try store.address(ofUsableLoginToken: token) else {
             return invalidLinkPage()
         }
         let page = try templates.template("pages/login-confirm.html").render([
@@ -118,34 +123,30 @@ public struct AuthRoutes: RequestHandler {
     /// The confirmation's POST: only here is the token consumed. The user's
     /// other sessions and unused links end with this login.
     private func openSession(_ request: Request) throws -> Response {
-        try OriginCheck.verify(request, publicURL: context.configuration.publicURL)
+        try OriginCheck.verify(request, publicURL: configuration.publicURL)
         guard request.mediaType == "application/x-www-form-urlencoded", !request.bodyTooLarge,
             let pairs = try? FormDecoding.pairs(request.body),
             let token = pairs.first(where: { $0.0 == "token" })?.1, SessionToken.isWellFormed(token)
         else { return invalidLinkPage() }
         let session = SessionToken.generate()
-        let opened: (user: String, returnTo: String?)? = try context.database.transaction { connection in
-            let consumed = try connection.query(SessionQueries.consumeLoginToken.sql, [token])
-            guard let user = consumed.string(0, 0) else { return nil }
-            try connection.query(SessionQueries.endOtherSessions.sql, [user])
-            try connection.query(SessionQueries.createSession.sql, [session, user, String(Self.sessionLifetime)])
-            return (user, consumed.string(0, 1))
+        guard let opened = try store.openSession(session, lifetimeSeconds: Self.sessionLifetime, consuming: token) else {
+            return invalidLinkPage()
         }
-        guard let opened else { return invalidLinkPage() }
-        context.logger.info("session opened", metadata: ["user": "\(opened.user)"])
+        logger.info("session opened", metadata: ["user": "\(opened.user)"])
         let cookie = Cookies.session(
-            name: context.configuration.sessionCookie, token: session, maxAgeSeconds: Self.sessionLifetime,
-            secure: context.configuration.publicURL.isHTTPS)
+            name: configuration.sessionCookie, token: session, maxAgeSeconds: Self.sessionLifetime,
+            secure: configuration.publicURL.isHTTPS)
         return Response.redirect(303, to: ReturnPath.sanitize(opened.returnTo), headers: [("Set-Cookie", cookie)])
     }
 
     private func logout(_ request: Request) throws -> Response {
-        try OriginCheck.verify(request, publicURL: context.configuration.publicURL)
-        let auth = SessionAuth(cookieName: context.configuration.sessionCookie, database: context.database)
-        if let token = auth.token(in: request) { try context.database.run(SessionQueries.deleteSession, [token]) }
-        let cookie = Cookies.expired(name: context.configuration.sessionCookie, secure: context.configuration.publicURL.isHTTPS)
+        try OriginCheck.verify(request, publicURL: configuration.publicURL)
+        if let token = SessionAuth.token(in: request, cookieName: configuration.sessionCookie) {
+            try store.endSession(token)
+        }
+        let cookie = Cookies.expired(name: configuration.sessionCookie, secure: configuration.publicURL.isHTTPS)
         if request.mediaType == "application/x-www-form-urlencoded" || request.acceptsHTML {
-            return Response.redirect(303, to: context.configuration.loginPath, headers: [("Set-Cookie", cookie)])
+            return Response.redirect(303, to: configuration.loginPath, headers: [("Set-Cookie", cookie)])
         }
         return Response.json(200, ["ok": true], headers: [("Set-Cookie", cookie)])
     }
@@ -162,7 +163,7 @@ public struct AuthRoutes: RequestHandler {
             SimplePage.render(
                 title: "Lien invalide ou expiré",
                 message: "Ce lien de connexion n'est plus valable : il a déjà servi ou a expiré (15 minutes). Demandez-en un nouveau.",
-                linkText: "Recevoir un nouveau lien", linkHref: context.configuration.loginPath),
+                linkText: "Recevoir un nouveau lien", linkHref: configuration.loginPath),
             headers: Self.privateHeaders)
     }
 }

@@ -5,21 +5,35 @@ import Logging
 /// media type, size, syntax, questionnaire, eligibility), stores the bilan
 /// PENDING and spawns the generator once the answer has left.
 public struct CreateRoute: RequestHandler {
-    let context: WebContext
+    let configuration: Configuration
+    let logger: Logger
     let auth: SessionAuth
-    let spawner: GeneratorSpawner
+    let store: any CreateStore
+    let spawner: any GeneratorStarter
     /// Nil when the phrase file is unusable: the bilan is still created, and
     /// the generator (which refuses to start without the file) flags it later.
     let distress: DistressDetector?
 
     public init(context: WebContext) {
-        self.context = context
-        self.auth = SessionAuth(cookieName: context.configuration.sessionCookie, database: context.database)
-        self.spawner = GeneratorSpawner(configuration: context.configuration, logger: context.logger)
+        let store = PostgresRouteStore(database: context.database)
+        self.init(
+            configuration: context.configuration, logger: context.logger, sessions: store, store: store,
+            spawner: GeneratorSpawner(configuration: context.configuration, logger: context.logger))
+    }
+
+    init(
+        configuration: Configuration, logger: Logger, sessions: any SessionStore, store: any CreateStore,
+        spawner: any GeneratorStarter
+    ) {
+        self.configuration = configuration
+        self.logger = logger
+        self.auth = SessionAuth(cookieName: configuration.sessionCookie, sessions: sessions)
+        self.store = store
+        self.spawner = spawner
         do {
-            self.distress = try DistressDetector.load(templatesDirectory: context.configuration.templatesDirectory)
+            self.distress = try DistressDetector.load(templatesDirectory: configuration.templatesDirectory)
         } catch {
-            context.logger.error("distress phrases unusable", metadata: ["cause": "\(error)"])
+            logger.error("distress phrases unusable", metadata: ["cause": "\(error)"])
             self.distress = nil
         }
     }
@@ -28,7 +42,7 @@ public struct CreateRoute: RequestHandler {
         guard request.path == "/api/orientation/create" else { throw HTTPError.routeNotFound() }
         guard request.method == "POST" else { throw HTTPError.methodNotAllowed(["POST"]) }
         let user = try auth.requireUser(request)
-        try OriginCheck.verify(request, publicURL: context.configuration.publicURL)
+        try OriginCheck.verify(request, publicURL: configuration.publicURL)
         let isForm = try checkMediaType(request)
         guard !request.bodyTooLarge, (request.declaredContentLength ?? 0) <= FastCGIServer.bodyLimit else {
             throw HTTPError(413, "payload_too_large", "Le questionnaire envoyé est trop volumineux (64 Kio au plus).")
@@ -36,7 +50,7 @@ public struct CreateRoute: RequestHandler {
         let questionnaire = try QuestionnaireInput.validated(body: request.body, isForm: isForm)
         let flagged = distress?.showsDistress(questionnaire) ?? false
         let bilanId = try insertIfEligible(user: user, questionnaire: questionnaire, flagged: flagged)
-        context.logger.info("bilan created", metadata: ["bilan": "\(bilanId)", "user": "\(user)", "flagged": "\(flagged)"])
+        logger.info("bilan created", metadata: ["bilan": "\(bilanId)", "user": "\(user)", "flagged": "\(flagged)"])
 
         let resultURL = "/orientation/resultat/\(bilanId)"
         var response: Response
@@ -67,29 +81,26 @@ public struct CreateRoute: RequestHandler {
     /// One transaction per create, serialised per user by an advisory lock:
     /// N simultaneous creates yield one bilan and N-1 `not_eligible`.
     private func insertIfEligible(user: String, questionnaire: JSONValue, flagged: Bool) throws -> String {
-        try context.database.transaction { connection in
-            try connection.query(BilanQueries.lockUserForCreate.sql, [user])
-            let facts = try EligibilityLookup.facts(for: user) { statement, parameters in
-                try connection.query(statement.sql, parameters)
-            }
-            switch Eligibility.decide(facts) {
-            case .eligible:
-                let inserted = try connection.query(BilanQueries.insertPending.sql, [user, questionnaire.serialized, flagged ? "true" : "false"])
-                guard let id = inserted.string(0, 0) else { throw HTTPError.internalError }
-                return id
-            case let refusal:
-                var members: [(String, JSONValue)] = []
-                for (key, value) in refusal.json.objectValue ?? [] where key != "eligible" { members.append((key, value)) }
-                let message: String
-                switch refusal {
-                case .noSubscription: message = "Le bilan d'orientation est réservé aux abonnés."
-                case .tooManyRefusals:
-                    message = "Plusieurs bilans n'ont pas pu être rédigés ces dernières semaines : contactez le support, qui pourra vous aider."
-                default: message = "Vous avez déjà un bilan d'orientation cette année."
-                }
-                throw HTTPError(403, "not_eligible", message, extra: members)
-            }
+        let outcome = try store.insertPendingIfEligible(
+            NewBilan(user: user, questionnaire: questionnaire, distressFlag: flagged))
+        switch outcome {
+        case .created(let id): return id
+        case .refused(let refusal): throw Self.notEligible(refusal)
         }
+    }
+
+    /// 403 with the decision's reason and dates, in the student's words.
+    static func notEligible(_ refusal: EligibilityDecision) -> HTTPError {
+        var members: [(String, JSONValue)] = []
+        for (key, value) in refusal.json.objectValue ?? [] where key != "eligible" { members.append((key, value)) }
+        let message: String
+        switch refusal {
+        case .noSubscription: message = "Le bilan d'orientation est réservé aux abonnés."
+        case .tooManyRefusals:
+            message = "Plusieurs bilans n'ont pas pu être rédigés ces dernières semaines : contactez le support, qui pourra vous aider."
+        default: message = "Vous avez déjà un bilan d'orientation cette année."
+        }
+        return HTTPError(403, "not_eligible", message, extra: members)
     }
 }
 

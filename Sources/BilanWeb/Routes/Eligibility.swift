@@ -2,21 +2,23 @@ import BilanCore
 
 /// `GET /api/orientation/eligibility`.
 public struct EligibilityRoute: RequestHandler {
-    let context: WebContext
     let auth: SessionAuth
+    let eligibility: any EligibilityStore
 
     public init(context: WebContext) {
-        self.context = context
-        self.auth = SessionAuth(cookieName: context.configuration.sessionCookie, database: context.database)
+        let store = PostgresRouteStore(database: context.database)
+        self.init(configuration: context.configuration, sessions: store, eligibility: store)
+    }
+
+    init(configuration: Configuration, sessions: any SessionStore, eligibility: any EligibilityStore) {
+        self.auth = SessionAuth(cookieName: configuration.sessionCookie, sessions: sessions)
+        self.eligibility = eligibility
     }
 
     public func handle(_ request: Request) throws -> Response {
         guard request.path == "/api/orientation/eligibility" else { throw HTTPError.routeNotFound() }
         guard request.method == "GET" || request.method == "HEAD" else { throw HTTPError.methodNotAllowed(["GET", "HEAD"]) }
         let user = try auth.requireUser(request)
-        let facts = try EligibilityLookup.facts(for: user) { statement, parameters in
-            try context.database.run(statement, parameters)
-        }
-        return Response.json(200, Eligibility.decide(facts).json)
+        return Response.json(200, Eligibility.decide(try eligibility.eligibilityFacts(ofUser: user)).json)
     }
 }

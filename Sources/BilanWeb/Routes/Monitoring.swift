@@ -6,9 +6,11 @@ import BilanCore
 public struct MonitoringRoutes: RequestHandler {
     public static let healthPath = "/api/orientation/health"
     public static let metricsPath = "/api/orientation/metrics"
-    let context: WebContext
+    let store: any MonitoringStore
 
-    public init(context: WebContext) { self.context = context }
+    public init(context: WebContext) { self.init(store: PostgresRouteStore(database: context.database)) }
+
+    init(store: any MonitoringStore) { self.store = store }
 
     public static func handles(_ path: String) -> Bool { path == healthPath || path == metricsPath }
 
@@ -20,13 +22,13 @@ public struct MonitoringRoutes: RequestHandler {
     /// 200 with the queue's state, or 503 while the database is unreachable.
     private func health() -> Response {
         do {
-            let row = try context.database.run(MonitoringQueries.health)
+            let queue = try store.queueHealth()
             return Response.json(
                 200,
                 [
                     "status": "ok", "database": "ok",
-                    "queueDepth": .number(Double(row.int(0, 0) ?? 0)),
-                    "oldestPendingSeconds": .number(Double(row.int64(0, 1) ?? 0)),
+                    "queueDepth": .number(Double(queue.pendingBilans)),
+                    "oldestPendingSeconds": .number(Double(queue.oldestPendingSeconds)),
                 ])
         } catch {
             return Response.json(503, ["status": "unavailable", "database": "unreachable"])
@@ -34,15 +36,14 @@ public struct MonitoringRoutes: RequestHandler {
     }
 
     private func metrics() throws -> Response {
-        let rows = try context.database.run(MonitoringQueries.metrics)
         var byStatus: [String: Int] = ["PENDING": 0, "COMPLETED": 0, "FAILED": 0]
         var runs = 0, sent = 0, owed = 0, mailAttempts = 0
-        for row in 0..<rows.rowCount {
-            byStatus[rows.string(row, 0) ?? "?"] = rows.int(row, 1) ?? 0
-            runs += rows.int(row, 2) ?? 0
-            sent += rows.int(row, 3) ?? 0
-            owed += rows.int(row, 4) ?? 0
-            mailAttempts += rows.int(row, 5) ?? 0
+        for totals in try store.totalsByStatus() {
+            byStatus[totals.status] = totals.bilans
+            runs += totals.generatorRuns
+            sent += totals.mailsSent
+            owed += totals.mailsOwed
+            mailAttempts += totals.mailAttempts
         }
         var text = "# HELP bilan_bilans Bilans by status.\n# TYPE bilan_bilans gauge\n"
         for status in byStatus.keys.sorted() { text += "bilan_bilans{status=\"\(status)\"} \(byStatus[status]!)\n" }

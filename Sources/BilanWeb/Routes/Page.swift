@@ -6,39 +6,51 @@ import Logging
 /// rendered from `templates/pages/result.html` (SPEC §6).
 public struct PageRoute: RequestHandler {
     static let prefix = "/orientation/resultat/"
-    let context: WebContext
-    let auth: SessionAuth
+    let configuration: Configuration
+    let logger: Logger
+    let bilans: any BilanLookup
+    let eligibility: any EligibilityStore
     let templates: TemplateLibrary
     let wording: AnswerWording?
     let linkHosts: Set<String>
 
     public init(context: WebContext) {
-        self.context = context
-        self.auth = SessionAuth(cookieName: context.configuration.sessionCookie, database: context.database)
-        self.templates = TemplateLibrary(directory: context.configuration.templatesDirectory)
-        self.wording = AnswerWording.loadForPages(context)
-        self.linkHosts = Set(context.configuration.reportLinkHosts)
+        let store = PostgresRouteStore(database: context.database)
+        self.init(configuration: context.configuration, logger: context.logger, bilans: store, eligibility: store)
+    }
+
+    init(configuration: Configuration, logger: Logger, bilans: any BilanLookup, eligibility: any EligibilityStore) {
+        self.configuration = configuration
+        self.logger = logger
+        self.bilans = bilans
+        self.eligibility = eligibility
+        self.templates = TemplateLibrary(directory: configuration.templatesDirectory)
+        self.wording = AnswerWording.loadForPages(configuration, logger: logger)
+        self.linkHosts = Set(configuration.reportLinkHosts)
     }
 
     public func handle(_ request: Request) throws -> Response {
         guard request.path.hasPrefix(Self.prefix) else { return try notFoundPage() }
         guard request.method == "GET" || request.method == "HEAD" else { throw HTTPError.methodNotAllowed(["GET", "HEAD"]) }
-        guard let token = auth.token(in: request) else { return redirectToLogin(request) }
+        guard let token = SessionAuth.token(in: request, cookieName: configuration.sessionCookie) else {
+            return redirectToLogin(request)
+        }
         let id = BilanID.parse(request.path.dropFirst(Self.prefix.count))
-        guard let row = try lookup(token: token, id: id) else { return unavailablePage() }
-        guard let user = row.string(0, 0) else { return redirectToLogin(request) }
-        guard row.string(0, 1) != nil, let bilan = BilanSnapshot(row: row, offset: 1) else { return try notFoundPage() }
-        return Response.html(200, try render(bilan, user: user))
+        guard let found = try lookup(id: id, token: token) else { return unavailablePage() }
+        switch found {
+        case .noSession: return redirectToLogin(request)
+        case .notFound: return try notFoundPage()
+        case .found(let user, let bilan): return Response.html(200, try render(bilan, user: user))
+        }
     }
 
-    /// The session and bilan row, or nil while the database is unreachable
-    /// (the page then says so in HTML rather than in JSON).
-    private func lookup(token: String, id: String?) throws -> PGResult? {
+    /// The session's bilan, or nil while the database is unreachable (the
+    /// page then says so in HTML rather than in JSON).
+    private func lookup(id: String?, token: String) throws -> SessionBilan? {
         do {
-            return try context.database.run(BilanQueries.lookupForSession, [token, id])
-        } catch {
-            guard error.kind == .connectionLost else { throw error }
-            context.logger.warning("database unavailable", metadata: ["cause": "\(error.message)"])
+            return try bilans.bilan(id: id, forSession: token)
+        } catch let error as DatabaseError where error.kind == .connectionLost {
+            logger.warning("database unavailable", metadata: ["cause": "\(error.message)"])
             return nil
         }
     }
@@ -54,8 +66,8 @@ public struct PageRoute: RequestHandler {
             "total": .text(String(BilanProgress.totalSteps)),
             "stepLabel": .text(BilanProgress.label(status: bilan.status, step: bilan.step)),
             "createdAt": .text(UTCTime.frenchDate(bilan.createdAtMs)),
-            "supportUrl": .text(context.configuration.supportURL),
-            "demo": .bool(context.configuration.demoMode),
+            "supportUrl": .text(configuration.supportURL),
+            "demo": .bool(configuration.demoMode),
             "helpCard": .bool(bilan.showsHelpCard),
             "profile": .text(bilan.profile(wording) ?? ""),
         ]
@@ -80,15 +92,12 @@ public struct PageRoute: RequestHandler {
 
     /// A failed bilan does not use up the year: offer "Réessayer" when the rule allows it.
     private func canStartAgain(_ user: String) throws -> Bool {
-        let facts = try EligibilityLookup.facts(for: user) { statement, parameters in
-            try context.database.run(statement, parameters)
-        }
-        if case .eligible = Eligibility.decide(facts) { return true }
+        if case .eligible = Eligibility.decide(try eligibility.eligibilityFacts(ofUser: user)) { return true }
         return false
     }
 
     private func redirectToLogin(_ request: Request) -> Response {
-        let target = context.configuration.loginPath + "?returnTo=" + FormDecoding.encode(request.path)
+        let target = configuration.loginPath + "?returnTo=" + FormDecoding.encode(request.path)
         return Response.redirect(302, to: target)
     }
 
@@ -110,7 +119,7 @@ public struct PageRoute: RequestHandler {
         do {
             return try templates.template("pages/" + name)
         } catch {
-            context.logger.error("page template unusable", metadata: ["cause": "\(error)"])
+            logger.error("page template unusable", metadata: ["cause": "\(error)"])
             throw HTTPError.internalError
         }
     }

@@ -1,20 +1,31 @@
 import BilanCore
+import Logging
 
 /// `GET /api/orientation/bilan/<id>` (polled every 5 s by waiting pages) and
 /// `GET /api/orientation/bilans` (history).
 public struct StatusRoutes: RequestHandler {
     static let bilanPrefix = "/api/orientation/bilan/"
-    let context: WebContext
     let auth: SessionAuth
+    let bilans: any BilanLookup
     let monitoring: MonitoringRoutes
     /// The history shows each bilan's profile in the labels file's words.
     let wording: AnswerWording?
 
     public init(context: WebContext) {
-        self.context = context
-        self.auth = SessionAuth(cookieName: context.configuration.sessionCookie, database: context.database)
-        self.monitoring = MonitoringRoutes(context: context)
-        self.wording = AnswerWording.loadForPages(context)
+        let store = PostgresRouteStore(database: context.database)
+        self.init(
+            configuration: context.configuration, logger: context.logger, sessions: store, bilans: store,
+            monitoring: store)
+    }
+
+    init(
+        configuration: Configuration, logger: Logger, sessions: any SessionStore, bilans: any BilanLookup,
+        monitoring: any MonitoringStore
+    ) {
+        self.auth = SessionAuth(cookieName: configuration.sessionCookie, sessions: sessions)
+        self.bilans = bilans
+        self.monitoring = MonitoringRoutes(store: monitoring)
+        self.wording = AnswerWording.loadForPages(configuration, logger: logger)
     }
 
     public func handle(_ request: Request) throws -> Response {
@@ -33,9 +44,12 @@ public struct StatusRoutes: RequestHandler {
     private func lookup(_ request: Request, idText: Substring) throws -> Response {
         guard let token = auth.token(in: request) else { throw HTTPError.unauthenticated }
         let id = BilanID.parse(idText)
-        let row = try context.database.run(BilanQueries.lookupForSession, [token, id])
-        guard row.string(0, 0) != nil else { throw HTTPError.unauthenticated }
-        guard row.string(0, 1) != nil, let snapshot = BilanSnapshot(row: row, offset: 1) else { throw HTTPError.notFound }
+        let snapshot: BilanSnapshot
+        switch try bilans.bilan(id: id, forSession: token) {
+        case .noSession: throw HTTPError.unauthenticated
+        case .notFound: throw HTTPError.notFound
+        case .found(_, let bilan): snapshot = bilan
+        }
 
         let body = snapshot.json.serializedBytes
         let etag = ETag.of(body)
@@ -51,16 +65,14 @@ public struct StatusRoutes: RequestHandler {
 
     private func history(_ request: Request) throws -> Response {
         let user = try auth.requireUser(request)
-        let rows = try context.database.run(BilanQueries.historyForUser, [user])
-        var bilans: [JSONValue] = []
-        for index in 0..<rows.rowCount {
-            guard let snapshot = BilanSnapshot(summaryRow: rows, index: index) else { continue }
+        var history: [JSONValue] = []
+        for snapshot in try bilans.history(ofUser: user) {
             var json = snapshot.json
             if let profile = snapshot.profile(wording), case .object(let members) = json {
                 json = .object(members + [("profil", .string(profile))])
             }
-            bilans.append(json)
+            history.append(json)
         }
-        return Response.json(200, ["bilans": .array(bilans)])
+        return Response.json(200, ["bilans": .array(history)])
     }
 }

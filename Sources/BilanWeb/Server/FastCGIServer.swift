@@ -74,8 +74,8 @@ public struct FastCGIServer {
     }
 
     private func serveOneCGIRequest() {
-        let params = Environment.processEnvironment()
-        let declared = params["CONTENT_LENGTH"].flatMap { Int($0) } ?? 0
+        // The environment lives as long as the process: read it on demand too.
+        let declared = Environment.value(named: "CONTENT_LENGTH", in: environ).flatMap { Int($0) } ?? 0
         var body: [UInt8] = []
         var tooLarge = false
         if declared > 0 {
@@ -84,7 +84,7 @@ public struct FastCGIServer {
             body = readStandardInput(count: wanted)
             tooLarge = declared > Self.bodyLimit
         }
-        let response = respond(to: Request(params: params, body: body, bodyTooLarge: tooLarge))
+        let response = respond(to: Request(parameterList: environ, body: body, bodyTooLarge: tooLarge))
         writeAll(fd: 1, response.serializedHead() + response.body)
         close(1)
         response.afterFinish.forEach { $0() }
@@ -92,12 +92,7 @@ public struct FastCGIServer {
 
     private func respond(to request: Request) -> Response {
         let started = UTCTime.monotonicSeconds()
-        var response: Response
-        do {
-            response = try handler.handle(request)
-        } catch {
-            response = ErrorResponder.response(for: error, request: request, logger: logger)
-        }
+        var response = handler.response(to: request, logger: logger)
         response.headers += commonHeaders
         let milliseconds = Int((UTCTime.monotonicSeconds() - started) * 1000)
         if response.status >= 500 || logger.logLevel <= .debug {
@@ -109,8 +104,6 @@ public struct FastCGIServer {
     }
 
     private func readFastCGIRequest(_ request: FCGX_Request) -> Request {
-        // Copied now: libfcgi frees these strings at the next accept.
-        let params = Environment.variables(request.envp)
         var body: [UInt8] = []
         // On the stack, not zeroed: most requests (the status polls) have no body.
         withUnsafeTemporaryAllocation(of: CChar.self, capacity: 16384) { chunk in
@@ -123,7 +116,9 @@ public struct FastCGIServer {
         }
         let tooLarge = body.count > Self.bodyLimit
         if tooLarge { body.removeLast(body.count - Self.bodyLimit) }
-        return Request(params: params, body: body, bodyTooLarge: tooLarge)
+        // Parameters stay in libfcgi's array, read on demand: the request is
+        // answered before `FCGX_Finish_r` frees it, and is not kept after.
+        return Request(parameterList: request.envp, body: body, bodyTooLarge: tooLarge)
     }
 
     private func writeFastCGI(_ response: Response, to stream: UnsafeMutablePointer<FCGX_Stream>?) {

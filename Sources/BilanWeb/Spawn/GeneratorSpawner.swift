@@ -58,3 +58,12 @@ public struct GeneratorSpawner {
         }
     }
 }
+
+/// What the routes ask of the spawner, once their answer has left: a
+/// protocol so that the tests record the call instead of starting a process.
+protocol GeneratorStarter {
+    @discardableResult
+    func spawn(arguments: [String], bilanId: String?) -> Bool
+}
+
+extension GeneratorSpawner: GeneratorStarter {}

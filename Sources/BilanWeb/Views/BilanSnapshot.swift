@@ -21,6 +21,37 @@ struct BilanSnapshot {
     /// distress, or Gemini refused the content (never « reformulez »).
     var showsHelpCard: Bool { distressFlag || failureKind == FailureKind.contentRefused.rawValue }
 
+    /// `Terminale, voie générale — mathématiques, physique-chimie`, from the labels file.
+    func profile(_ wording: AnswerWording?) -> String? {
+        guard let wording, let text = questionnaire, let answers = try? JSONParser.parse(text) else { return nil }
+        let summary = wording.profileSummary(answers)
+        return summary.isEmpty ? nil : summary
+    }
+
+    var json: JSONValue {
+        var members: [(String, JSONValue)] = [
+            ("id", .string(id)),
+            ("status", .string(status.rawValue)),
+            ("createdAt", .string(UTCTime.iso8601(createdAtMs))),
+            ("updatedAt", .string(UTCTime.iso8601(updatedAtMs))),
+            ("completedAt", completedAtMs.map { .string(UTCTime.iso8601($0)) } ?? .null),
+            ("progress", BilanProgress.json(status: status, step: step)),
+        ]
+        if status == .completed, let report {
+            members.append(("resultat", .string(report)))
+            members.append(("sections", .array(MarkdownSections.headings(report).map { .string($0) })))
+        }
+        if status == .failed {
+            members.append(("errorMessage", .string(errorMessage ?? BilanMessages.genericFailure)))
+        }
+        if showsHelpCard { members.append(("aide", .bool(true))) }
+        return .object(members)
+    }
+}
+
+// Read from PostgreSQL rows in an extension, so that the memberwise
+// initialiser stays for the in-memory stores of the tests.
+extension BilanSnapshot {
     /// From `lookupForSession`'s columns starting at `offset`.
     init?(row: PGResult, offset: Int) {
         guard let id = row.string(0, offset), let status = row.string(0, offset + 1).flatMap(BilanStatus.init(rawValue:))
@@ -51,32 +82,5 @@ struct BilanSnapshot {
         updatedAtMs = rows.int64(index, 4) ?? 0
         completedAtMs = rows.int64(index, 5)
         questionnaire = rows.string(index, 6)
-    }
-
-    /// `Terminale, voie générale — mathématiques, physique-chimie`, from the labels file.
-    func profile(_ wording: AnswerWording?) -> String? {
-        guard let wording, let text = questionnaire, let answers = try? JSONParser.parse(text) else { return nil }
-        let summary = wording.profileSummary(answers)
-        return summary.isEmpty ? nil : summary
-    }
-
-    var json: JSONValue {
-        var members: [(String, JSONValue)] = [
-            ("id", .string(id)),
-            ("status", .string(status.rawValue)),
-            ("createdAt", .string(UTCTime.iso8601(createdAtMs))),
-            ("updatedAt", .string(UTCTime.iso8601(updatedAtMs))),
-            ("completedAt", completedAtMs.map { .string(UTCTime.iso8601($0)) } ?? .null),
-            ("progress", BilanProgress.json(status: status, step: step)),
-        ]
-        if status == .completed, let report {
-            members.append(("resultat", .string(report)))
-            members.append(("sections", .array(MarkdownSections.headings(report).map { .string($0) })))
-        }
-        if status == .failed {
-            members.append(("errorMessage", .string(errorMessage ?? BilanMessages.genericFailure)))
-        }
-        if showsHelpCard { members.append(("aide", .bool(true))) }
-        return .object(members)
     }
 }
