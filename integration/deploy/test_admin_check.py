@@ -59,9 +59,9 @@ def smtp_sink():
     """The SMTP sink of testservers/, for a good SMTP configuration."""
     folder = scratch_dir("bilan-check-smtp-")
     port_file = folder / "port"
-    process = subprocess.Popen(["/usr/bin/python3", str(REPO / "testservers" / "smtp_sink.py"), "--port", "0",
+    process = subprocess.Popen(["/usr/bin/python3", "-B", "-m", "testservers.smtp_sink", "--port", "0",
                                 "--port-file", str(port_file), "--dir", str(folder)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         port = int(wait_for(lambda: port_file.exists() and port_file.read_text().strip(), 10, "the SMTP sink"))
         yield port
