@@ -14,6 +14,8 @@ public struct ClaimedBilan {
     public let distressFlag: Bool
     /// Seconds since the bilan was created.
     public var ageSeconds: Int64 = 0
+    /// The Parcoursup programmes already selected for it; nil until the terrain pass is reached.
+    public var programmes: ProgrammeSelection? = nil
 }
 
 /// The queue is the table itself: PENDING rows, oldest first, each guarded by
@@ -46,7 +48,8 @@ public struct BilanQueue {
                 id: id, attempts: claimed.int(0, 0) ?? 1, step: claimed.int(0, 1) ?? 0,
                 questionnaire: (try? JSONParser.parse(claimed.string(0, 2) ?? "{}")) ?? [:],
                 checkpoints: (try? JSONParser.parse(claimed.string(0, 3) ?? "{}")) ?? [:],
-                distressFlag: claimed.bool(0, 4) == true, ageSeconds: claimed.int64(0, 5) ?? 0)
+                distressFlag: claimed.bool(0, 4) == true, ageSeconds: claimed.int64(0, 5) ?? 0,
+                programmes: claimed.string(0, 6).flatMap { try? JSONParser.parse($0) }.flatMap(ProgrammeSelection.init(json:)))
         }
         return nil
     }
