@@ -55,9 +55,12 @@ CREATE TABLE IF NOT EXISTS parcoursup_formations (
     PRIMARY KEY ("session", "codAffForm"),
     CONSTRAINT parcoursup_formations_taux_range CHECK ("tauxAcces" BETWEEN 0 AND 100)
 );
--- The selection: one session, a few families, a list of départements.
+-- The selection: one session, a few families, a list of départements; it
+-- also holds what the ranking reads, so the candidates come from the index
+-- alone (the import vacuums the table, which keeps the visibility map set).
 CREATE INDEX IF NOT EXISTS parcoursup_formations_selection_idx
-    ON parcoursup_formations ("session", "fili", "departement");
+    ON parcoursup_formations ("session", "fili", "departement")
+    INCLUDE ("tauxAcces", "voeux", "codAffForm", "typeFormation");
 
 CREATE TABLE IF NOT EXISTS parcoursup_sessions (
     "session"      smallint PRIMARY KEY,
@@ -76,28 +79,36 @@ RETURNS TABLE ("session" smallint, "codAffForm" text, "formation" text, "etablis
                "voeux" integer, "lien" text, "band" integer)
 LANGUAGE sql STABLE AS $f$
     WITH latest AS (SELECT max(p."session") AS "session" FROM parcoursup_formations p),
-    candidates AS (
-        -- Bands by access rate: 1 très sélective (< 20 %), 2 sélective (< 50 %), 3 accessible.
-        SELECT f."session", f."codAffForm", f."formation", f."etablissement", f."ville", f."departement",
-               f."statut", f."selective", f."tauxAcces", f."places", f."voeux", f."lien",
+    whole AS (
+        -- The families taken whole; the others only for their listed programme types.
+        SELECT coalesce(array_agg(w.fili), '{}') AS filis FROM unnest(families, kinds) AS w(fili, kind) WHERE w.kind = ''),
+    candidates AS MATERIALIZED (
+        -- Narrow rows from the index: bands by access rate, 1 très sélective
+        -- (< 20 %), 2 sélective (< 50 %), 3 accessible.
+        SELECT f."codAffForm", f."voeux", (f."departement" = home) IS TRUE AS at_home,
                CASE WHEN f."tauxAcces" < 20 THEN 1 WHEN f."tauxAcces" < 50 THEN 2 ELSE 3 END AS band
-          FROM parcoursup_formations f JOIN latest ON f."session" = latest."session"
+          FROM parcoursup_formations f JOIN latest ON f."session" = latest."session" CROSS JOIN whole
          WHERE f."fili" = ANY (families)
-           AND EXISTS (SELECT 1 FROM unnest(families, kinds) AS w(fili, kind)
-                        WHERE w.fili = f."fili" AND (w.kind = '' OR left(f."typeFormation", length(w.kind)) = w.kind))
+           AND (f."fili" = ANY (whole.filis)
+                OR EXISTS (SELECT 1 FROM unnest(families, kinds) AS w(fili, kind)
+                            WHERE w.fili = f."fili" AND left(f."typeFormation", length(w.kind)) = w.kind))
            AND (departements IS NULL OR f."departement" = ANY (departements))
            AND f."tauxAcces" IS NOT NULL),
     ranked AS (
-        -- Within a band: the home département first, then the programmes most asked for.
+        -- The best `wanted` of each band (the home département first, then the
+        -- programmes most asked for): a bounded sort per band, never a sort
+        -- of the whole country's candidates.
         SELECT c.*, row_number() OVER (
-                   PARTITION BY c.band
-                   ORDER BY (c."departement" = home) IS TRUE DESC, c."voeux" DESC NULLS LAST, c."codAffForm") AS rank
-          FROM candidates c),
+                   PARTITION BY c.band ORDER BY c.at_home DESC, c."voeux" DESC NULLS LAST, c."codAffForm") AS rank
+          FROM (VALUES (1), (2), (3)) AS bands(band)
+          CROSS JOIN LATERAL (
+              SELECT * FROM candidates c WHERE c.band = bands.band
+               ORDER BY c.at_home DESC, c."voeux" DESC NULLS LAST, c."codAffForm" LIMIT wanted) c),
     picked AS (
         -- Quotas per band out of 12, by average (sur 20): a strong student sees
         -- more ambitious programmes, a fragile one more safe ones; a band short
         -- of rows leaves its places to the next best of the others.
-        SELECT r.* FROM ranked r
+        SELECT r."codAffForm", r.band FROM ranked r
          ORDER BY r.rank > (CASE
                      WHEN average IS NULL THEN ARRAY[3, 4, 5]
                      WHEN average >= 16 THEN ARRAY[5, 4, 3]
@@ -106,10 +117,11 @@ LANGUAGE sql STABLE AS $f$
                      ELSE ARRAY[0, 4, 8] END)[r.band],
                   r.rank, r.band
          LIMIT wanted)
-    SELECT p."session", p."codAffForm", p."formation", p."etablissement", p."ville", p."departement", p."statut",
-           p."selective", p."tauxAcces", p."places", p."voeux", p."lien", p.band
-      FROM picked p
-     ORDER BY p.band, p."tauxAcces", p."formation", p."codAffForm"
+    SELECT f."session", f."codAffForm", f."formation", f."etablissement", f."ville", f."departement", f."statut",
+           f."selective", f."tauxAcces", f."places", f."voeux", f."lien", p.band
+      FROM picked p CROSS JOIN latest
+      JOIN parcoursup_formations f ON f."session" = latest."session" AND f."codAffForm" = p."codAffForm"
+     ORDER BY p.band, f."tauxAcces", f."formation", f."codAffForm"
 $f$;
 
 INSERT INTO schema_migrations ("version") VALUES ('0008_parcoursup') ON CONFLICT DO NOTHING;

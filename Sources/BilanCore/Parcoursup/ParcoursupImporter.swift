@@ -28,9 +28,9 @@ public struct ParcoursupImporter {
         do {
             let summary = try load(file, first: first, header: header, forced: forced)
             try run("COMMIT")
-            // Fresh statistics, so the selection's plan fits the new rows at once
-            // rather than after autovacuum gets round to it.
-            _ = try? run(ParcoursupQueries.analyzeTable.sql)
+            // Fresh statistics and visibility map, so the selection's plan fits
+            // the new rows at once rather than after autovacuum gets round to it.
+            _ = try? run(ParcoursupQueries.vacuumTable.sql)
             return summary
         } catch {
             _ = try? connection.query("ROLLBACK")
@@ -45,7 +45,7 @@ public struct ParcoursupImporter {
         try run(ParcoursupQueries.lockImports.sql)
         try run(ParcoursupQueries.createStaging(columnCount: header.names.count).sql)
         let rowsInFile = try copy(file, first: first, header: header)
-        try run(ParcoursupQueries.analyzeStaging.sql)
+        try run(ParcoursupQueries.analyzeStaging(header).sql)
         var summary = ParcoursupImportSummary(file: file.path, style: header.style, rowsInFile: rowsInFile)
         if let forced, header.columns[.session] != nil {
             summary.otherSessions = try run(ParcoursupQueries.dropOtherSessions(header).sql, [String(forced)]).int(0, 0) ?? 0

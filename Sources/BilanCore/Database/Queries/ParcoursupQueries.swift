@@ -26,11 +26,16 @@ public enum ParcoursupQueries {
             "COPY parcoursup_staging (\(columns)) FROM STDIN WITH (FORMAT csv, DELIMITER ';', HEADER true, ENCODING 'UTF8')")
     }
 
-    /// Temporary tables are never analysed by autovacuum; the checks below join on it.
-    public static let analyzeStaging = SQLStatement("parcoursup_analyze_staging", "ANALYZE parcoursup_staging")
+    /// Temporary tables are never analysed by autovacuum, and the checks below
+    /// group and join on `cod_aff_form`: its statistics only (all 118 columns
+    /// would take seconds).
+    public static func analyzeStaging(_ header: ParcoursupHeader) -> SQLStatement {
+        SQLStatement("parcoursup_analyze_staging", "ANALYZE parcoursup_staging (c\(header.columns[.codAffForm] ?? 1))")
+    }
 
-    /// After an import (outside its transaction).
-    public static let analyzeTable = SQLStatement("parcoursup_analyze", "ANALYZE parcoursup_formations")
+    /// After an import (outside its transaction): fresh statistics for the
+    /// selection's plan, and the visibility map that lets it read the index alone.
+    public static let vacuumTable = SQLStatement("parcoursup_vacuum", "VACUUM (ANALYZE) parcoursup_formations")
 
     /// One import at a time, until COMMIT.
     public static let lockImports = SQLStatement(
@@ -56,10 +61,13 @@ public enum ParcoursupQueries {
         }
         let rate = "replace(\(text(.tauxAcces)), ',', '.')"
         let departement = departementCode(header)
+        // Computed for every row, written only where there is a reason: an
+        // UPDATE of all 20,000 rows would copy every one of them.
         return SQLStatement(
             "parcoursup_refuse_bad_rows",
             """
-            UPDATE parcoursup_staging s SET "reason" = CASE
+            UPDATE parcoursup_staging t SET "reason" = checked."reason"
+              FROM (SELECT s."line", CASE
                 WHEN $1::int IS NULL AND coalesce(\(text(.session)), '') !~ '^[0-9]{4}$'
                     THEN format('session %L is not a year', coalesce(\(text(.session)), ''))
                 WHEN \(text(.codAffForm)) IS NULL THEN 'no cod_aff_form'
@@ -76,7 +84,8 @@ public enum ParcoursupQueries {
                 \(wholeNumber(.places))
                 \(wholeNumber(.voeux))
                 \(wholeNumber(.admis))
-            END
+            END AS "reason" FROM parcoursup_staging s) checked
+             WHERE checked."reason" IS NOT NULL AND t."line" = checked."line"
             """)
     }
 
