@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from generator_support import (FAST_ENV, assert_nothing_pending, bilan_row, gemini_requests, new_client,
-                               reset_gemini, sample, stop_stack_when_idle, wait_generators_idle, wait_settled)
-from support import REPO, start_stack
+from generator_support import (bilan_row, clean_run, gemini_requests, generator_stack, new_client, sample,
+                               wait_generators_idle, wait_settled)
+from support import REPO
 
 FIXTURES = REPO / "fixtures" / "parcoursup"
 EXPORT = FIXTURES / "fr-esr-parcoursup-2025.csv"
@@ -37,17 +37,14 @@ SOURCE = "données ouvertes Parcoursup du ministère chargé de l'Enseignement s
 
 @pytest.fixture(scope="module")
 def psup_stack():
-    stack = start_stack(mail="file", env=dict(FAST_ENV))
-    yield stack
-    stop_stack_when_idle(stack)
+    with generator_stack() as stack:
+        yield stack
 
 
 @pytest.fixture
 def psup(psup_stack):
-    wait_generators_idle(psup_stack)
-    reset_gemini(psup_stack)
-    yield psup_stack
-    assert_nothing_pending(psup_stack)
+    with clean_run(psup_stack) as stack:
+        yield stack
 
 
 # ---- helpers -----------------------------------------------------------------------

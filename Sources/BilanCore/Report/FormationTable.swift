@@ -95,22 +95,14 @@ public struct FormationTable: Sendable {
         return "[voir la fiche](\(url))"
     }
 
-    /// Data from the file as table text: no pipe, bracket, angle bracket or
-    /// line break can change the table's shape or smuggle markup in.
+    /// What data from the file becomes in a cell: no pipe, bracket, angle
+    /// bracket, backtick, backslash or line break can change the table's
+    /// shape or smuggle markup in.
+    static let cellReplacements: [Character: Character] = [
+        "|": "/", "<": "‹", ">": "›", "[": "(", "]": ")", "`": "'", "\\": "/",
+    ]
+
     static func cell(_ text: String) -> String {
-        var out = ""
-        for character in text {
-            switch character {
-            case "|": out += "/"
-            case "<": out += "‹"
-            case ">": out += "›"
-            case "[": out += "("
-            case "]": out += ")"
-            case "`": out += "'"
-            case "\\": out += "/"
-            default: out.append(character.isNewline ? " " : character)
-            }
-        }
-        return out.trimmingSpaces()
+        String(text.map { $0.isNewline ? " " : cellReplacements[$0] ?? $0 }).trimmingSpaces()
     }
 }
