@@ -89,8 +89,9 @@ class Stack:
         self.overrides = dict(env or {})
         self.gemini_latency_ms = gemini_latency_ms
         self.demo = demo
-        # A Parcoursup export to import after the migrations; the demo loads the fixture.
-        self.parcoursup = parcoursup or (PARCOURSUP_FIXTURE if demo else None)
+        # A Parcoursup export to import after the migrations; the demo loads the
+        # fixture (made-up figures) into its own database only, never a real one.
+        self.parcoursup = parcoursup or (PARCOURSUP_FIXTURE if demo and not database_url else None)
         self.external_database = database_url
         self.processes: dict[str, subprocess.Popen] = {}
         self.supervisor_pids: dict[str, int] = {}

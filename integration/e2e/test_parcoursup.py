@@ -243,6 +243,25 @@ def test_a_regional_bilan_gets_the_programmes_of_its_region_and_types(psup):
         assert re.search(rf"^\s+{code}\s", text, re.M), text
 
 
+def test_the_no_js_form_keeps_the_departement_and_gets_the_local_table(psup):
+    client = new_client(psup, "psup-form")
+    fields = [("niveau", "TERMINALE"), ("filiere", "TECHNOLOGIQUE"), ("serie", "STI2D"),
+              ("centresInteret", "Programmation et réseaux"), ("typesEtudes", "BUT"), ("typesEtudes", "BTS"),
+              ("mobilite", "LOCALE"), ("departement", "29"), ("moyennes.generale", "12,5")]
+    response = client.post("/api/orientation/create", data=fields)
+    assert response.status_code == 303, response.text
+    bilan_id = response.headers["Location"].rsplit("/", 1)[1]
+    assert wait_settled(client, bilan_id)["status"] == "COMPLETED"
+    wait_generators_idle(psup)
+    row = bilan_row(psup, bilan_id)
+    assert row["questionnaire"]["departement"] == "29"
+    assert "- Département : Finistère" in terrain_prompt(psup)
+    rows = row["parcoursupRows"]["rows"]
+    assert row["parcoursupRows"]["scope"] == "académie de Rennes" and rows, row["parcoursupRows"]
+    assert {r["departement"] for r in rows} <= BRETAGNE
+    assert len(report_table(row["resultat"])) == len(rows)
+
+
 def test_a_national_bilan_mixes_selectivities_across_the_country(psup):
     _, bilan_id = generate(psup, "psup-national", questionnaire(mobilite="NATIONALE", typesEtudes=["LICENCE"]))
     rows = bilan_row(psup, bilan_id)["parcoursupRows"]["rows"]
