@@ -15,10 +15,11 @@ standard library only.
 
 Knobs (environment): BENCH_ROUNDS (3), BENCH_SECONDS (10), BENCH_CONNECTIONS
 (32), BENCH_WORKERS (4: processes per FastCGI contender), BENCH_ONLY (comma
-list of figures: status,tuning,rows,create,generator,drain,cgi,memory,start),
+list of figures: status,tuning,rows,create,generator,drain,cgi,memory,start,parcoursup),
 BENCH_ROWS (1000,100000,1000000), BENCH_DRAIN_BILANS (1000), BENCH_DRAIN_LEVELS
 (1,2,4,8), BENCH_HANDLER_REQUESTS (100000), BENCH_CREATES (100,200,400 for 1,4,16
-users), BENCH_KEEP=1 keeps the work folder.
+users), BENCH_PARCOURSUP_ROWS (20000: rows of the generated Parcoursup export),
+BENCH_KEEP=1 keeps the work folder.
 """
 from __future__ import annotations
 
@@ -45,13 +46,14 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
-ALL_FIGURES = ["status", "tuning", "rows", "cgi", "memory", "start", "create", "generator", "drain"]
+ALL_FIGURES = ["status", "tuning", "rows", "cgi", "memory", "start", "create", "generator", "drain", "parcoursup"]
 ONLY = [f for f in os.environ.get("BENCH_ONLY", ",".join(ALL_FIGURES)).split(",") if f]
 ROW_LEVELS = [int(x) for x in os.environ.get("BENCH_ROWS", "1000,100000,1000000").split(",")]
 DRAIN_BILANS = int(os.environ.get("BENCH_DRAIN_BILANS", "1000"))
 DRAIN_LEVELS = [int(x) for x in os.environ.get("BENCH_DRAIN_LEVELS", "1,2,4,8").split(",")]
 HANDLER_REQUESTS = int(os.environ.get("BENCH_HANDLER_REQUESTS", "100000"))
 CREATES = [int(x) for x in os.environ.get("BENCH_CREATES", "100,200,400").split(",")]
+PARCOURSUP_ROWS = int(os.environ.get("BENCH_PARCOURSUP_ROWS", "20000"))
 BIN = Path(os.environ.get("BILAN_BIN", REPO / ".build" / "release")).resolve()
 OUT = Path(os.environ.get("BENCH_OUT", HERE / "out"))
 ANCHOR = Path(os.environ.get("BENCH_ANCHOR", HERE / "out" / "status-anchor"))
@@ -685,6 +687,58 @@ def figure_start(b: Bench, runs: int = 200):
 
 
 # ---- report -----------------------------------------------------------------------------------------
+# The selection of SPEC §13 for three questionnaires: a région, an académie, the
+# whole country for the largest family (the worst case).
+PARCOURSUP_CASES = {
+    "région Bretagne, BUT + CPGE": ("{BUT,DUT,CPGE}", '{"","",""}', "'{22,29,35,56}'", "'35'", "14.5"),
+    "académie de Versailles, BTS": ("{BTS}", '{""}', "'{78,91,92,95}'", "'92'", "11"),
+    "toute la France, licences": ("{Licence,Licence_Las}", '{"",""}', "NULL", "NULL", "16"),
+}
+
+
+def figure_parcoursup(b: Bench, repeats: int = 50):
+    """8. SPEC §13: `bilan-admin import-parcoursup` of a generated export of PARCOURSUP_ROWS rows
+    (the fixture generator's, all 118 columns; target under 15 s), the same file again (the
+    idempotent replace), then parcoursup_selection() with that session loaded (target under 20 ms):
+    planning + execution as EXPLAIN ANALYZE reports them, and as a client sees them (psql \\timing)."""
+    from fixtures.parcoursup import generate  # the fixtures' own generator
+    path = b.work / f"parcoursup-{PARCOURSUP_ROWS}.csv"
+    generate.write(path, generate.TECHNICAL_HEADER, generate.technical(generate.catalogue(2025, PARCOURSUP_ROWS)))
+    out = {"rows": PARCOURSUP_ROWS, "bytes": path.stat().st_size, "imports": []}
+    for label in ("first import", "same file again"):
+        started = time.perf_counter()
+        result = subprocess.run([str(BIN / "bilan-admin"), "import-parcoursup", str(path), "--json"],
+                                env=b.stack.env, capture_output=True, text=True)
+        seconds = time.perf_counter() - started
+        assert result.returncode == 0, result.stderr[-1000:]
+        summary = json.loads(result.stdout)
+        out["imports"].append({"what": label, "seconds": seconds, "loaded": summary["loaded"],
+                               "added": summary["added"], "unchanged": summary["unchanged"]})
+        log(f"parcoursup {label}: {seconds:.2f} s, {summary['loaded']} rows")
+    out["selection"] = {}
+    for name, (families, kinds, deps, home, average) in PARCOURSUP_CASES.items():
+        call = f"parcoursup_selection('{families}', '{kinds}', {deps}, {home}, {average})"
+        plans = b.stack.psql(";\n".join([f"EXPLAIN (ANALYZE, FORMAT JSON) SELECT * FROM {call}"] * repeats) + ";")
+        decoder, server, index = json.JSONDecoder(), [], 0
+        while index < len(plans):
+            plan, index = decoder.raw_decode(plans, index)
+            server.append(plan[0]["Planning Time"] + plan[0]["Execution Time"])
+            while index < len(plans) and plans[index].isspace():
+                index += 1
+        timed = b.stack.psql("\\timing on\n" + "\n".join([f"SELECT count(*) FROM {call};"] * repeats))
+        client = [float(ms) for ms in re.findall(r"Time: ([\d.]+) ms", timed)]
+        rows = int(b.stack.psql(f"SELECT count(*) FROM {call}"))
+        out["selection"][name] = {"rows": rows, "server_ms_p50": statistics.median(server), "server_ms_max": max(server),
+                                  "client_ms_p50": statistics.median(client), "client_ms_max": max(client)}
+        log(f"parcoursup selection {name}: {out['selection'][name]}")
+    regional = PARCOURSUP_CASES["région Bretagne, BUT + CPGE"]
+    out["explain"] = b.stack.psql(
+        f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT * FROM parcoursup_selection('{regional[0]}', '{regional[1]}', "
+        f"{regional[2]}, {regional[3]}, {regional[4]})")
+    note_load("parcoursup")
+    results["figures"]["parcoursup"] = out
+
+
 def fmt_range(s: dict, key: str, digits: int = 0) -> str:
     f = f"{{:.{digits}f}}"
     return f"{f.format(s[key])} ({f.format(s[key + '_min'])}–{f.format(s[key + '_max'])})"
@@ -827,6 +881,16 @@ def report() -> str:
                     ["executable", "median ms", "p90 ms", "Foundation", "Swift runtime", "shared libraries"], [
                         [name, f"{s['median_ms']:.2f}", f"{s['p90_ms']:.2f}", s["foundation"], s["swift_runtime"],
                          s["libraries"]] for name, s in f["start"].items()])
+    if "parcoursup" in f:
+        s = f["parcoursup"]
+        md += table(f"### 8. Parcoursup import ({s['rows']:,} rows, {s['bytes'] / 2**20:.1f} MiB, 118 columns)",
+                    ["import", "seconds", "rows loaded", "added", "unchanged"],
+                    [[i["what"], f"{i['seconds']:.2f}", i["loaded"], i["added"], i["unchanged"]] for i in s["imports"]])
+        md += table("### 8b. parcoursup_selection() with that session loaded",
+                    ["questionnaire", "rows", "server ms p50 (max)", "client ms p50 (max)"],
+                    [[name, c["rows"], f"{c['server_ms_p50']:.2f} ({c['server_ms_max']:.2f})",
+                      f"{c['client_ms_p50']:.2f} ({c['client_ms_max']:.2f})"] for name, c in s["selection"].items()])
+        md += ["```", s["explain"], "```", ""]
     md += ["Load average (1/5/15 min) seen: " + "; ".join(f"{l['where']} {l['load']}" for l in results.get("load", [])), ""]
     return "\n".join(md)
 
@@ -845,11 +909,12 @@ def main():
     bench = Bench(work)
     figures = {"status": figure_status, "tuning": figure_tuning, "cgi": figure_cgi, "memory": figure_memory,
                "start": figure_start, "create": figure_create, "generator": figure_generator, "drain": figure_drain,
-               "rows": figure_rows}
+               "rows": figure_rows, "parcoursup": figure_parcoursup}
     failed = []
     try:
         bench.start()
-        figure_status(bench)  # also the fixture the others use
+        if set(ONLY) - {"parcoursup"}:
+            figure_status(bench)  # also the fixture the others use (not the Parcoursup figure)
         for name in ALL_FIGURES:
             if name == "status" or name not in ONLY:
                 continue

@@ -33,6 +33,9 @@ HANDLERS = {
 }
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 PYTHON = "/usr/bin/python3"
+# The Parcoursup open-data fixture (SPEC §13) the demo loads, so `make run`
+# shows the « Formations repérées » table.
+PARCOURSUP_FIXTURE = REPO / "fixtures" / "parcoursup" / "fr-esr-parcoursup-2025.csv"
 
 
 # A COMPLETED report of realistic size (8 sections, lists, a table) for load tests.
@@ -68,7 +71,8 @@ class Stack:
                  workers: int = 2, mode: str = "fastcgi", mail: str = "file",
                  env: dict[str, str] | None = None, gemini_latency_ms: int = 0,
                  demo: bool = False, database_url: str | None = None, share_dir: Path | None = None,
-                 tls: bool = False, nginx_locations: str = "", access_log: bool = True):
+                 tls: bool = False, nginx_locations: str = "", access_log: bool = True,
+                 parcoursup: Path | None = None):
         self.root = Path(root).resolve()
         # An installed tree's data folder (`make install`'s <PREFIX>/share/bilan):
         # nginx's snippets and www/ come from it instead of the repository, and
@@ -92,6 +96,9 @@ class Stack:
         # requests outside the shipped locations (which log their own way).
         self.nginx_locations = nginx_locations
         self.access_log = access_log
+        # A Parcoursup export to import after the migrations; the demo loads the
+        # fixture (made-up figures) into its own database only, never a real one.
+        self.parcoursup = parcoursup or (PARCOURSUP_FIXTURE if demo and not database_url else None)
         self.external_database = database_url
         self.processes: dict[str, subprocess.Popen] = {}
         self.supervisor_pids: dict[str, int] = {}
@@ -153,6 +160,8 @@ class Stack:
             self.start_smtp()
             self.env = self.settings(database_url)
             self.admin("migrate")
+            if self.parcoursup:
+                self.admin("import-parcoursup", str(self.parcoursup))
             self.start_handlers()
             self.start_nginx()
             wait_for(self.answers, 20, "nginx and the handlers")

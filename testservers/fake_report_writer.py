@@ -4,6 +4,9 @@ fake_gemini.py speaks the wire format; this module decides what the "model"
 writes, from the prompt alone and the same way for the same prompt:
 
 - `request_kind(prompt, json_mode)`: `json`, `repair`, `final` or `text`;
+- with a `<<<FORMATIONS_PARCOURSUP` block (SPEC §13) the final report comments
+  on those programmes only, with no percentage but their access rates, and
+  leaves room in its word count for the table the generator inserts;
 - `answer_text(kind, prompt, schema, ...)`: the JSON answer of pass 1 (any
   `responseSchema`), the pass-2 analysis, or the final report of pass 3 (and
   of the repair call), written to pass every rule of the report check of
@@ -464,6 +467,8 @@ class Profile:
     distress: bool
     open_questions: list
     words: list                 # significant French words of the answers, for generic sentences
+    programmes: list = dataclasses.field(default_factory=list)  # Programme rows of the prompt's data block
+    programme_session: str = ""
 
     @property
     def year_label(self):
@@ -511,6 +516,46 @@ class Profile:
                 "TERMINALE": ("parcoursup",), "POST_BAC": ("reorientation", "parcoursup"),
             }.get(self.niveau, ("parcoursup",))
         return sum(bool(re.search(rf"\b{word}\b", fold(fact.text))) for word in keywords)
+
+
+@dataclasses.dataclass
+class Programme:
+    formation: str
+    establishment: str
+    town: str
+    rate: str                   # as the block writes it: "54", "7,5"
+    words: int                  # what its row adds to the generator's table
+
+
+PROGRAMME_LINE = re.compile(r"^\s*-\s+(.+?) — (.+?), (.+?) \((\w+)\) ; (.*)$")
+PROGRAMME_RATE = re.compile(r"taux d'accès (\d+(?:,\d+)?) %")
+# The generator's table around its rows: heading, column names, source note.
+TABLE_FRAME_WORDS = 80
+
+
+def read_programmes(prompt, repair_blocks):
+    """The rows of the FORMATIONS_PARCOURSUP data block and its session."""
+    for start, _end, inside in blocks(prompt, "<<<FORMATIONS_PARCOURSUP", "FORMATIONS_PARCOURSUP>>>"):
+        if any(rs <= start < re_ for rs, re_, _ in repair_blocks):
+            continue
+        session = re.search(r"session (\d{4})", inside)
+        rows = []
+        for line in inside.splitlines():
+            match = PROGRAMME_LINE.match(line)
+            rate = PROGRAMME_RATE.search(line)
+            if match and rate:
+                statut = match.group(5).split(" ; ")[0]
+                cells = [match.group(1), match.group(2), match.group(3), statut, "formation sélective"]
+                rows.append(Programme(match.group(1), match.group(2), match.group(3), rate.group(1),
+                                      sum(count_words(cell) for cell in cells) + 6))
+        return rows, session.group(1) if session else ""
+    return [], ""
+
+
+def table_words(profile):
+    if not profile.programmes:
+        return 0
+    return TABLE_FRAME_WORDS + sum(row.words for row in profile.programmes)
 
 
 def blocks(prompt, opener, closer):
@@ -717,7 +762,9 @@ def read_prompt(prompt):
     if not words:
         words = ["orientation", "projet", "méthode", "motivation"]
 
+    programmes, programme_session = read_programmes(prompt, repair_blocks)
     return Profile(
+        programmes=programmes, programme_session=programme_session,
         today=today, school_year=year, niveau=niveau, filiere=filiere, serie=serie,
         specialites=codes("specialites")[:3], options=codes("options"),
         types_etudes=codes("typesEtudes"), duree=(codes("dureeEtudes") or [None])[0],
@@ -1541,11 +1588,36 @@ def advice_section(profile, budget, compact=False):
     return paragraphs
 
 
+def programmes_paragraphs(profile):
+    """A comment on the generator's table: its rows only, no percentage but
+    their access rates, the rate explained as the ministry defines it."""
+    rows = profile.programmes
+    by_rate = sorted(rows, key=lambda row: float(row.rate.replace(",", ".")))
+    hardest, easiest = by_rate[0], by_rate[-1]
+    session = f"de la session {profile.programme_session} " if profile.programme_session else ""
+    text = (f"Le tableau ci-dessus reprend {len(rows)} formation{'s' if len(rows) > 1 else ''} {session}qui "
+            "correspondent à vos envies d'études et à votre zone de mobilité, d'après les données ouvertes de "
+            "Parcoursup. ")
+    if hardest is not easiest:
+        text += (f"La plus sélective est « {clean_text(hardest.formation)} » ({clean_text(hardest.establishment)}, "
+                 f"{clean_text(hardest.town)}), avec un taux d'accès de {hardest.rate} % ; la plus accessible est "
+                 f"« {clean_text(easiest.formation)} » ({clean_text(easiest.establishment)}), avec {easiest.rate} %.")
+    else:
+        text += f"Son taux d'accès est de {hardest.rate} %."
+    return [text,
+            "Le taux d'accès se lit avec prudence : c'est la part des candidats de la phase principale qui ont "
+            "reçu ou auraient pu recevoir une proposition d'admission, jusqu'au rang du dernier appelé. Ce n'est "
+            "pas votre chance personnelle d'être admis : votre dossier compte, et ces chiffres changent d'une "
+            "session à l'autre. Mélangez des vœux ambitieux et des vœux plus sûrs parmi ces formations, et "
+            "consultez la fiche de chacune."]
+
+
 def field_section(profile, budget, compact=False):
     mobility = MOBILITES.get(profile.mobilite or "", "")
     if compact:
-        return ["Les formations sélectives reçoivent plus de candidatures que de places : le coût, la "
-                "mobilité et les chiffres d'accès sont à vérifier sur Parcoursup."]
+        return (programmes_paragraphs(profile)[:1] if profile.programmes else []) + [
+            "Les formations sélectives reçoivent plus de candidatures que de places : le coût, la "
+            "mobilité et les chiffres d'accès sont à vérifier sur Parcoursup."]
     mobility_text = (f"Vous avez indiqué une mobilité {mobility}. " if mobility else "") + (
         "Élargir la zone géographique de vos vœux augmente le nombre de formations accessibles ; pensez "
         "alors au coût du logement et aux aides (bourses sur critères sociaux, logement du CROUS), à "
@@ -1557,7 +1629,7 @@ def field_section(profile, budget, compact=False):
         if profile.alternance else
         "Vous n'avez pas retenu l'alternance pour l'instant. Sachez qu'elle reste possible plus tard dans la "
         "plupart des cursus, souvent à partir de la deuxième ou troisième année.")
-    return [
+    return (programmes_paragraphs(profile) if profile.programmes else []) + [
         "Les formations sélectives reçoivent beaucoup plus de candidatures qu'elles n'ont de places. Le dossier "
         "scolaire, les appréciations des professeurs et le projet de formation motivé sont examinés ensemble. "
         "Les chiffres d'accès publiés sur Parcoursup changent d'une année à l'autre : ils sont à vérifier sur "
@@ -1869,7 +1941,8 @@ def fitted_sections(profile, dated=True):
     for quote_words, max_facts, questions in ((30, 6, True), (20, 5, True), (12, 4, False), (6, 3, False)):
         budget = Budget(quote_words, max_facts, 0, questions)
         sections = sections_for(profile, budget, dated=dated)
-        words = count_words(render(profile, sections))
+        # The generator adds its « Formations repérées » table to what is written here.
+        words = count_words(render(profile, sections)) + table_words(profile)
         if words > WORDS_HIGH:
             continue
         # Each filler adds its own words: as few as bring the report in range.

@@ -59,9 +59,9 @@ struct ShowCommand: ParsableCommand {
                 "id", "email", "status", "progressStep", "attempts", "createdAt", "updatedAt", "completedAt",
                 "emailSentAt", "lockedBy", "errorMessage", "failureDetail", "analyse", "questionnaire",
                 "reportLength", "nextAttemptAt", "emailClaimedAt", "emailAttempts", "failureKind", "distressFlag",
-                "modelVersions", "reportCheck",
+                "modelVersions", "reportCheck", "parcoursupRows",
             ]
-            let jsonColumns: Set<String> = ["analyse", "questionnaire", "modelVersions", "reportCheck"]
+            let jsonColumns: Set<String> = ["analyse", "questionnaire", "modelVersions", "reportCheck", "parcoursupRows"]
             var members: [(String, JSONValue)] = []
             var lines: [String] = []
             for (column, label) in labels.enumerated() {
@@ -70,6 +70,10 @@ struct ShowCommand: ParsableCommand {
                     members.append((label, parsed))
                     if label == "reportCheck" {
                         lines.append(contentsOf: ReportVerdictText.lines(parsed))
+                        continue
+                    }
+                    if label == "parcoursupRows", let selection = ProgrammeSelection(json: parsed) {
+                        lines.append(contentsOf: ProgrammeSelectionText.lines(selection))
                         continue
                     }
                 } else if label == "distressFlag" {
@@ -81,6 +85,19 @@ struct ShowCommand: ParsableCommand {
             }
             emit(output, text: lines.joined(separator: "\n"), json: .object(members))
         }
+    }
+}
+
+/// The programmes a bilan's terrain pass was given (SPEC §13), one a line.
+enum ProgrammeSelectionText {
+    static func lines(_ selection: ProgrammeSelection) -> [String] {
+        guard let session = selection.session, !selection.rows.isEmpty else {
+            return ["parcoursupRows none (no Parcoursup data matched: \(selection.scope))"]
+        }
+        return ["parcoursupRows \(selection.rows.count) programme(s), session \(session), \(selection.scope)"]
+            + selection.rows.map { row in
+                "  \(row.codAffForm.padded(7)) \(row.rateText.padded(7)) \(row.formation) — \(row.etablissement), \(row.ville) (\(row.departement))"
+            }
     }
 }
 

@@ -154,7 +154,8 @@ public struct GeneratorProgram {
         let runner = PassRunner(
             store: BilanTransitions(connection: connection), gemini: gemini, prompts: prompts, materials: materials,
             check: ReportCheck(linkHosts: configuration.reportLinkHosts, facts: prompts.validFacts), logger: logger,
-            maxAttempts: configuration.maxAttempts, requeueBaseSeconds: configuration.requeueBaseSeconds)
+            maxAttempts: configuration.maxAttempts, requeueBaseSeconds: configuration.requeueBaseSeconds,
+            catalog: ParcoursupCatalog(connection: connection))
         return Parts(
             generator: Generator(queue: queue, runner: runner, notifier: notifier, logger: logger),
             recovery: Recovery(

@@ -11,7 +11,8 @@ import BilanTestSupport
 struct ReportMaterialsTests {
     static let files = [
         "labels.txt", "facts.txt", "safety/detresse.txt", "prompts/niveaux/seconde.txt", "prompts/niveaux/premiere.txt",
-        "prompts/niveaux/terminale.txt", "prompts/niveaux/post_bac.txt",
+        "prompts/niveaux/terminale.txt", "prompts/niveaux/post_bac.txt", "parcoursup/familles.txt",
+        "parcoursup/departements.txt",
     ]
 
     /// A copy of the files the materials read, in a fresh temporary directory.

@@ -48,6 +48,7 @@ struct BilanQueueTests {
             update(id) { $0.delayed = delaySeconds > 0 }
         }
         func flagDistress(_ id: String) {}
+        func saveProgrammes(_ id: String, selection: ProgrammeSelection) {}
 
         func claimNotification(_ id: String, unconfirmedRetrySeconds: Int) -> NotificationClaim? {
             guard let row = row(id), row.status == "COMPLETED", row.mailOwed else { return nil }

@@ -38,6 +38,7 @@ struct PassRunnerTests {
         var failure: (kind: FailureKind, message: String, detail: String)?
         var requeues: [(detail: String, counted: Bool)] = []
         var flagged = false
+        var programmes: ProgrammeSelection?
 
         func startPass(_ id: String, step: Int) { steps.append(step) }
         func saveCheckpoint(_ id: String, key: String, value: JSONValue, nextStep: Int, modelVersion: String) {
@@ -60,6 +61,7 @@ struct PassRunnerTests {
             requeues.append((detail, countsAsAttempt))
         }
         func flagDistress(_ id: String) { flagged = true }
+        func saveProgrammes(_ id: String, selection: ProgrammeSelection) { programmes = selection }
     }
 
     static func answer(_ text: String) -> (GeminiRequest) -> Result<GeminiAnswer, GeminiError> {
@@ -84,25 +86,30 @@ struct PassRunnerTests {
     }
 
     /// The runner of a generator on 2026-12-02, with the repository's templates.
-    static func runner(store: any GenerationStore, gemini: any GeminiGenerating) throws -> PassRunner {
+    static func runner(
+        store: any GenerationStore, gemini: any GeminiGenerating, catalog: any ProgrammeCatalog = NoProgrammeCatalog()
+    ) throws -> PassRunner {
         let materials = try TestSupport.materials()
         let prompts = PromptBuilder(
             templates: TemplateLibrary(directory: TestSupport.templatesDirectory), materials: materials,
             today: CivilDate(year: 2026, month: 12, day: 2), linkHosts: ReportOutline.defaultLinkHosts)
         return PassRunner(
             store: store, gemini: gemini, prompts: prompts, materials: materials, check: ReportFixtures.check,
-            logger: logger, maxAttempts: 3, requeueBaseSeconds: 60)
+            logger: logger, maxAttempts: 3, requeueBaseSeconds: 60, catalog: catalog)
     }
 
     static func run(
         _ script: [(GeminiRequest) -> Result<GeminiAnswer, GeminiError>], checkpoints: JSONValue = [:],
-        attempts: Int = 1, questionnaire: JSONValue? = nil
+        attempts: Int = 1, questionnaire: JSONValue? = nil, catalog: any ProgrammeCatalog = NoProgrammeCatalog(),
+        programmes: ProgrammeSelection? = nil
     ) throws -> Run {
         var run = Run(gemini: ScriptedGemini(script))
-        let runner = try runner(store: run.store, gemini: run.gemini)
+        let runner = try runner(store: run.store, gemini: run.gemini, catalog: catalog)
         let answers = try questionnaire ?? ReportFixtures.questionnaire()
         run.outcome = try runner.run(
-            ClaimedBilan(id: "b1", attempts: attempts, step: 0, questionnaire: answers, checkpoints: checkpoints, distressFlag: false))
+            ClaimedBilan(
+                id: "b1", attempts: attempts, step: 0, questionnaire: answers, checkpoints: checkpoints, distressFlag: false,
+                programmes: programmes))
         return run
     }
 

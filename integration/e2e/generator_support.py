@@ -8,6 +8,7 @@ nothing is shared with the route tests' session stack (whose "generator" is
 """
 from __future__ import annotations
 
+import contextlib
 import email
 import email.message
 import email.policy
@@ -19,7 +20,7 @@ import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
-from integration.e2e.support import REPO, Client, Users, stop_stack, wait_for  # noqa: F401  (wait_for re-exported)
+from integration.e2e.support import REPO, Client, Users, start_stack, stop_stack, wait_for  # noqa: F401  (wait_for re-exported)
 # The `##` headings of every report, in order: read from ReportOutline.swift.
 from testservers.swift_constants import REPORT_HEADINGS
 
@@ -143,6 +144,27 @@ def wait_spawned_runs_done(stack, bilan_id: str, runs: int = 1, timeout: float =
 def kill_generators(stack):
     """Teardown only: SIGKILL whatever generator of this stack is still alive."""
     stack.kill_generators()
+
+
+@contextlib.contextmanager
+def generator_stack(**env):
+    """A generator suite's own stack: mail to .eml files, FAST_ENV (plus `env`);
+    stopped once its generators are idle."""
+    stack = start_stack(mail="file", env=dict(FAST_ENV, **env))
+    try:
+        yield stack
+    finally:
+        stop_stack_when_idle(stack)
+
+
+@contextlib.contextmanager
+def clean_run(stack):
+    """One test on a shared generator stack: no generator left from the
+    previous one, the fake Gemini reset, and nothing left PENDING after."""
+    wait_generators_idle(stack)
+    reset_gemini(stack)
+    yield stack
+    assert_nothing_pending(stack)
 
 
 def stop_stack_when_idle(stack):

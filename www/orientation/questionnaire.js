@@ -329,6 +329,7 @@
       var v = checkedValues(k);
       if (v.length) p[k] = v[0];
     });
+    if ($('departement').value) p.departement = $('departement').value;
     p.alternance = $('alternance').checked;
     return p;
   }

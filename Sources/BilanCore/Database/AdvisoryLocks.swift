@@ -13,6 +13,9 @@ public enum LockSpace: Int, CaseIterable, Sendable {
     case loginPerAddress = 7304
     /// One mail sender at a time on the database (session lock).
     case mailSender = 7305
+    /// One Parcoursup import at a time (transaction lock): two imports of the
+    /// same session would each delete the rows the other is adding.
+    case parcoursupImport = 7306
 
     /// A lock of the whole space held by this session, taken without waiting.
     public var trySessionLock: String { "SELECT pg_try_advisory_lock(\(rawValue), 0)" }

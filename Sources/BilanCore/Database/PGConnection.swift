@@ -19,7 +19,8 @@ public struct DatabaseError: Error, CustomStringConvertible, Sendable {
 /// prepared statement): parameters travel apart from the SQL text, so nothing
 /// a user types is ever spliced into a query.
 public final class PGConnection {
-    private var handle: OpaquePointer?
+    /// Internal, not private: the COPY functions (`PGConnection+Copy.swift`) drive the same handle.
+    private(set) var handle: OpaquePointer?
     private var prepared: Set<String> = []
 
     /// Opens a connection. `url` is a libpq URI or `key=value` string; the
@@ -70,7 +71,7 @@ public final class PGConnection {
         _ = try check(PQexec(handle, sql))
     }
 
-    private func check(_ result: OpaquePointer?) throws(DatabaseError) -> PGResult {
+    func check(_ result: OpaquePointer?) throws(DatabaseError) -> PGResult {
         guard let result else { throw lostConnection() }
         switch PQresultStatus(result) {
         case PGRES_TUPLES_OK, PGRES_COMMAND_OK:
@@ -87,7 +88,7 @@ public final class PGConnection {
         }
     }
 
-    private func lostConnection() -> DatabaseError {
+    func lostConnection() -> DatabaseError {
         prepared.removeAll()
         let message = handle.map { String(cString: PQerrorMessage($0)).oneLine } ?? "no connection"
         return DatabaseError(kind: .connectionLost, message: message, sqlState: nil)

@@ -14,6 +14,14 @@ public enum QuestionnaireSchema {
     ]
     public static let durees: Set<String> = ["BAC_2", "BAC_3", "BAC_5", "BAC_8", "INDECIS"]
     public static let mobilites: Set<String> = ["LOCALE", "REGIONALE", "NATIONALE", "INTERNATIONALE"]
+    /// INSEE codes (SPEC §13): `01`–`95` (no `20` since Corsica became `2A`
+    /// and `2B`), and the overseas `971`–`976`.
+    public static let departements: Set<String> = {
+        var codes = Set((1...95).filter { $0 != 20 }.map { $0 < 10 ? "0\($0)" : "\($0)" })
+        codes.formUnion(["2A", "2B"])
+        codes.formUnion((971...976).map { String($0) })
+        return codes
+    }()
 
     public static let freeTextFields = ["centresInteret", "projetProfessionnel", "pointsForts", "difficultes", "commentaire"]
     /// Keys whose form-encoded value is a list of repeated fields.
@@ -29,8 +37,8 @@ public enum QuestionnaireSchema {
     /// Every accepted key, in the order answers are stored.
     public static let keys = [
         "niveau", "filiere", "serie", "specialites", "options", "moyennes", "matieresPreferees", "centresInteret",
-        "projetProfessionnel", "typesEtudes", "dureeEtudes", "mobilite", "alternance", "pointsForts", "difficultes",
-        "commentaire",
+        "projetProfessionnel", "typesEtudes", "dureeEtudes", "mobilite", "departement", "alternance", "pointsForts",
+        "difficultes", "commentaire",
     ]
 
     /// The fields whose values are codes, with their vocabularies: what the
@@ -38,6 +46,7 @@ public enum QuestionnaireSchema {
     public static let codedFields: [(field: String, codes: Set<String>)] = [
         ("niveau", niveaux), ("filiere", filieres), ("serie", series), ("specialites", specialites),
         ("options", options), ("typesEtudes", typesEtudes), ("dureeEtudes", durees), ("mobilite", mobilites),
+        ("departement", departements),
     ]
 
     /// Every code of every coded field.

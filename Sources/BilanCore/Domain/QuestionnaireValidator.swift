@@ -47,6 +47,7 @@ public enum QuestionnaireValidator {
         keep("typesEtudes", try subset(present("typesEtudes"), "typesEtudes", QuestionnaireSchema.typesEtudes, label: "type d'études"))
         keep("dureeEtudes", try choice(present("dureeEtudes"), "dureeEtudes", QuestionnaireSchema.durees, label: "la durée d'études").map { .string($0) })
         keep("mobilite", try choice(present("mobilite"), "mobilite", QuestionnaireSchema.mobilites, label: "la mobilité").map { .string($0) })
+        keep("departement", try choice(present("departement"), "departement", QuestionnaireSchema.departements, label: "le département").map { .string($0) })
         if let alternance = present("alternance") {
             guard let flag = alternance.boolValue else {
                 throw QuestionnaireError(field: "alternance", "Le champ alternance doit valoir oui ou non.")

@@ -17,14 +17,17 @@ public struct ReportCheck: Sendable {
         self.factDates = dates
     }
 
-    /// `questionnaire` nil (a file checked by hand) leaves out the free-text rule.
-    public func verify(_ report: String, questionnaire: JSONValue?) -> ReportVerdict {
+    /// `questionnaire` nil (a file checked by hand) leaves out the free-text
+    /// rule; `programmes` without rows (no Parcoursup data) leaves out the
+    /// rule on the terrain section's figures.
+    public func verify(_ report: String, questionnaire: JSONValue?, programmes: ProgrammeSelection? = nil) -> ReportVerdict {
         let text = ReportText(report)
         var rules = [
             title(text), headings(text), noHTML(report), links(report), size(report),
             length(text), noCodes(report), plan(text), dates(text),
         ]
         if let questionnaire { rules.insert(freeTexts(report, questionnaire), at: 6) }
+        if let programmes, !programmes.rows.isEmpty { rules.append(programmeFigures(text, programmes)) }
         return ReportVerdict(rules: rules, words: text.wordCount)
     }
 

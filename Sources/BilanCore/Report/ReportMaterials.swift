@@ -1,5 +1,6 @@
 /// The editable files the report engine reads besides the prompt templates:
-/// labels, dated facts, one instruction file per niveau, distress phrases.
+/// labels, dated facts, one instruction file per niveau, distress phrases,
+/// and the Parcoursup mapping (families, départements).
 /// Loaded once when a generator starts; a missing file or a malformed line
 /// stops it there, naming the file and line, so no bilan is ever written
 /// without them.
@@ -9,12 +10,17 @@ public struct ReportMaterials: Sendable {
     public var distress: DistressDetector
     /// Niveau code (`TERMINALE`) → its instructions.
     public var levelInstructions: [String: String]
+    public var parcoursup: ParcoursupMapping
 
-    public init(labels: AnswerLabels, facts: DatedFacts, distress: DistressDetector, levelInstructions: [String: String]) {
+    public init(
+        labels: AnswerLabels, facts: DatedFacts, distress: DistressDetector, levelInstructions: [String: String],
+        parcoursup: ParcoursupMapping
+    ) {
         self.labels = labels
         self.facts = facts
         self.distress = distress
         self.levelInstructions = levelInstructions
+        self.parcoursup = parcoursup
     }
 
     public static func load(templatesDirectory: String) throws(TemplateFileError) -> ReportMaterials {
@@ -29,7 +35,7 @@ public struct ReportMaterials: Sendable {
             labels: try AnswerLabels.load(templatesDirectory: templatesDirectory),
             facts: try DatedFacts.load(templatesDirectory: templatesDirectory),
             distress: try DistressDetector.load(templatesDirectory: templatesDirectory),
-            levelInstructions: levels)
+            levelInstructions: levels, parcoursup: try ParcoursupMapping.load(templatesDirectory: templatesDirectory))
     }
 
     /// `prompts/niveaux/terminale.txt` for `TERMINALE`.

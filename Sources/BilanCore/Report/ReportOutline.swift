@@ -19,9 +19,12 @@ public enum ReportOutline {
         TextFolding.fold(a.trimmingSpaces()) == TextFolding.fold(b.trimmingSpaces())
     }
 
-    /// The hosts links may point to unless `REPORT_LINK_HOSTS` says otherwise.
+    /// The hosts links may point to unless `REPORT_LINK_HOSTS` says otherwise;
+    /// `dossierappel.parcoursup.fr` serves the programmes' pages that the
+    /// « Formations repérées » table links to (SPEC §13).
     public static let defaultLinkHosts = [
-        "parcoursup.gouv.fr", "www.parcoursup.gouv.fr", "www.parcoursup.fr", "onisep.fr", "www.onisep.fr",
+        "parcoursup.gouv.fr", "www.parcoursup.gouv.fr", "www.parcoursup.fr", "dossierappel.parcoursup.fr", "onisep.fr",
+        "www.onisep.fr",
         "etudiant.gouv.fr", "www.etudiant.gouv.fr", "education.gouv.fr", "www.education.gouv.fr",
         "service-public.fr", "www.service-public.fr",
     ]

@@ -21,11 +21,14 @@ public struct PassRunner {
     let logger: Logger
     let maxAttempts: Int
     let requeueBaseSeconds: Double
+    let catalog: any ProgrammeCatalog
 
     public init(
         store: any GenerationStore, gemini: any GeminiGenerating, prompts: PromptBuilder, materials: ReportMaterials,
-        check: ReportCheck, logger: Logger, maxAttempts: Int, requeueBaseSeconds: Double
+        check: ReportCheck, logger: Logger, maxAttempts: Int, requeueBaseSeconds: Double,
+        catalog: any ProgrammeCatalog = NoProgrammeCatalog()
     ) {
+        self.catalog = catalog
         self.store = store
         self.gemini = gemini
         self.prompts = prompts
@@ -45,11 +48,15 @@ public struct PassRunner {
             return try fail(bilan, .attempts, message: BilanMessages.tooManyAttempts, detail: "attempt limit (\(maxAttempts)) reached")
         }
         var subject = PromptBuilder.Subject(
-            questionnaire: bilan.questionnaire, checkpoints: bilan.checkpoints, distress: try distress(bilan))
+            questionnaire: bilan.questionnaire, checkpoints: bilan.checkpoints, distress: try distress(bilan),
+            programmes: bilan.programmes)
         do {
             let system = try prompts.systemInstruction()
             for pass in Pass.allCases where subject.checkpoints[pass.key] == nil {
                 metadata["pass"] = "\(pass.key)"
+                if pass == .terrain, subject.programmes == nil {
+                    subject.programmes = try selectProgrammes(bilan, metadata: metadata)
+                }
                 try store.startPass(bilan.id, step: pass.rawValue)
                 logger.info("pass started", metadata: metadata)
                 let (output, version) = try runPass(pass, system: system, subject: subject, metadata: metadata)
@@ -92,6 +99,28 @@ public struct PassRunner {
         try store.flagDistress(bilan.id)
         logger.warning("bilan flagged: a free text shows distress", metadata: ["bilan": "\(bilan.id)"])
         return true
+    }
+
+    /// The Parcoursup programmes of the terrain pass (SPEC §13), chosen once
+    /// and stored with the bilan. No data, or no table yet (migration 0008
+    /// not applied): no rows, and the report is written as before.
+    private func selectProgrammes(_ bilan: ClaimedBilan, metadata: Logger.Metadata) throws -> ProgrammeSelection {
+        var selection = ProgrammeSelection(session: nil, scope: "aucun type d'études indiqué", rows: [])
+        if let request = ProgrammeRequest(questionnaire: bilan.questionnaire, mapping: materials.parcoursup) {
+            do {
+                selection = try catalog.programmes(for: request)
+            } catch let error as DatabaseError where error.kind == .queryFailed {
+                logger.warning(
+                    "Parcoursup data unreadable; report written without it",
+                    metadata: metadata.merging(["cause": "\(error.message)"]) { $1 })
+                selection = ProgrammeSelection(session: nil, scope: request.scope, rows: [])
+            }
+        }
+        try store.saveProgrammes(bilan.id, selection: selection)
+        logger.info(
+            "programmes selected",
+            metadata: metadata.merging(["rows": "\(selection.rows.count)", "session": "\(selection.session ?? 0)"]) { $1 })
+        return selection
     }
 
     /// One pass: prompt, call, validation. An invalid answer counts as a

@@ -24,11 +24,14 @@ public struct PromptBuilder {
         public var questionnaire: JSONValue
         public var checkpoints: JSONValue
         public var distress: Bool
+        /// The Parcoursup programmes of the terrain pass and its repair (SPEC §13); nil or no rows: none.
+        public var programmes: ProgrammeSelection?
 
-        public init(questionnaire: JSONValue, checkpoints: JSONValue, distress: Bool) {
+        public init(questionnaire: JSONValue, checkpoints: JSONValue, distress: Bool, programmes: ProgrammeSelection? = nil) {
             self.questionnaire = questionnaire
             self.checkpoints = checkpoints
             self.distress = distress
+            self.programmes = programmes
         }
     }
 
@@ -74,6 +77,11 @@ public struct PromptBuilder {
             "linkHosts": .text(linkHosts.joined(separator: ", ")),
         ]
         if facts { values["facts"] = .list(validFacts.map { .text($0.promptLine) }) }
+        // Without rows the templates keep their text of before SPEC §13.
+        if let programmes = subject.programmes, !programmes.rows.isEmpty, programmes.session != nil {
+            values["hasProgrammes"] = .bool(true)
+            values["programmes"] = .text(ProgrammeDataBlock.text(programmes))
+        }
         if let initial = subject.checkpoints["initial"], initial.objectValue != nil {
             values["initial"] = .text(InitialAnalysis.promptText(initial))
         }
@@ -86,7 +94,7 @@ extension String {
     /// A report sent back for repair cannot close its own block.
     fileprivate func replacingBlockMarkers() -> String {
         var text = self
-        for marker in ["BILAN_A_REPARER", "REPONSES_ELEVE"] {
+        for marker in ["BILAN_A_REPARER", "REPONSES_ELEVE", "FORMATIONS_PARCOURSUP"] {
             text = text.split(separator: marker, omittingEmptySubsequences: false).joined(separator: marker.lowercased())
         }
         return text
@@ -110,6 +118,8 @@ enum RepairInstructions {
         case "no-codes": text = "N'écris aucun code du questionnaire (mots en capitales ou avec « _ ») : utilise les mots français."
         case "plan": text = "Le « Plan d'action » doit compter 5 à 8 étapes en liste, chacune avec un mois (ou une date) précis."
         case "dates": text = "Chaque date précise doit venir des FAITS DATÉS ou être suivie de « à vérifier »."
+        case "programmes":
+            text = "Dans « Réalité du terrain », n'écris aucun pourcentage qui ne soit le taux d'accès d'une formation du tableau « Formations repérées »."
         default: text = "Respecte la règle « \(rule.id) »."
         }
         return "- \(text) (constat : \(rule.detail))"

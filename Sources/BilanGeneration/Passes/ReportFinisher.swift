@@ -5,7 +5,9 @@ import Logging
 /// The last step of a generation (SPEC §12): the written report goes through
 /// the report check; if it breaks any rule it gets one repair call; off-list
 /// links left after that become plain text; any other hard rule still broken
-/// refuses the report. Soft rules never refuse one.
+/// refuses the report. Soft rules never refuse one. With Parcoursup rows
+/// (SPEC §13) the code's « Formations repérées » table goes into every
+/// candidate before it is checked; the model only ever sees its own text.
 struct ReportFinisher {
     enum Outcome {
         /// The report, its verdict, and its rendering when small enough to store.
@@ -27,14 +29,17 @@ struct ReportFinisher {
         draft: String, repaired: String?, subject: PromptBuilder.Subject, system: String, metadata: Logger.Metadata,
         save: (String, String) throws -> Void
     ) throws -> Outcome {
-        var report = repaired ?? draft
-        var verdict = check.verify(report, questionnaire: subject.questionnaire)
+        let table = FormationTable(selection: subject.programmes, linkHosts: check.linkHosts)
+        let withTable = { (text: String) in table?.inserted(into: text) ?? text }
+        var report = withTable(repaired ?? draft)
+        var verdict = verify(report, subject)
         logger.info("report checked", metadata: metadata.merging(summary(verdict)) { $1 })
         var wasRepaired = repaired != nil
         if !wasRepaired, !verdict.allPassed {
-            report = try repair(report, verdict: verdict, subject: subject, system: system, metadata: metadata, save: save)
+            let own = try repair(draft, verdict: verdict, subject: subject, system: system, metadata: metadata, save: save)
+            report = withTable(own)
             wasRepaired = true
-            verdict = check.verify(report, questionnaire: subject.questionnaire)
+            verdict = verify(report, subject)
             logger.info("repaired report checked", metadata: metadata.merging(summary(verdict)) { $1 })
         }
         var (candidate, neutralised) = cleaned(report, verdict, subject, metadata)
@@ -42,8 +47,8 @@ struct ReportFinisher {
             // A repair never makes things worse: a draft whose only hard
             // fault was off-list links, or that broke soft rules only, is
             // published rather than a repair that broke a hard rule.
-            let draftVerdict = check.verify(draft, questionnaire: subject.questionnaire)
-            let fallback = cleaned(draft, draftVerdict, subject, metadata)
+            let fullDraft = withTable(draft)
+            let fallback = cleaned(fullDraft, verify(fullDraft, subject), subject, metadata)
             if fallback.candidate.verdict.passed {
                 logger.warning("repair worse than the draft; the draft is published", metadata: metadata)
                 (candidate, neutralised) = fallback
@@ -80,7 +85,11 @@ struct ReportFinisher {
         guard verdict.brokenHard.contains(where: { $0.id == "links" }) else { return ((report, verdict), 0) }
         let (text, count) = ReportLinks.neutraliseOffList(report, hosts: check.linkHosts)
         logger.warning("off-list links turned into text", metadata: metadata.merging(["links": "\(count)"]) { $1 })
-        return ((text, check.verify(text, questionnaire: subject.questionnaire)), count)
+        return ((text, verify(text, subject)), count)
+    }
+
+    private func verify(_ report: String, _ subject: PromptBuilder.Subject) -> ReportVerdict {
+        check.verify(report, questionnaire: subject.questionnaire, programmes: subject.programmes)
     }
 
     private func repair(

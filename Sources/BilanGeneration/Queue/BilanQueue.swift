@@ -14,6 +14,8 @@ public struct ClaimedBilan {
     public let distressFlag: Bool
     /// Seconds since the bilan was created.
     public var ageSeconds: Int64 = 0
+    /// The Parcoursup programmes already selected for it; nil until the terrain pass is reached.
+    public var programmes: ProgrammeSelection? = nil
 }
 
 /// Claims queued bilans one at a time: a bilan is worked on by one generator

@@ -2,7 +2,8 @@ import BilanCore
 import BilanMarkdown
 
 /// What a generation run writes: a bilan's transitions (pass started, pass
-/// checkpointed, completed, failed, requeued) and its distress flag. A
+/// checkpointed, completed, failed, requeued), its distress flag and the
+/// Parcoursup programmes its terrain pass was given. A
 /// protocol so `PassRunner` is tested without a database
 /// (`Tests/…/PassRunnerTests.swift`).
 public protocol GenerationStore {
@@ -12,6 +13,7 @@ public protocol GenerationStore {
     func fail(_ id: String, kind: FailureKind, message: String, detail: String, verdict: ReportVerdict?) throws
     func requeue(_ id: String, delaySeconds: Double, detail: String, countsAsAttempt: Bool) throws
     func flagDistress(_ id: String) throws
+    func saveProgrammes(_ id: String, selection: ProgrammeSelection) throws
 }
 
 /// The bilan's state machine in PostgreSQL: PENDING (step 0…3) → COMPLETED
@@ -64,5 +66,9 @@ public struct BilanTransitions: GenerationStore {
 
     public func flagDistress(_ id: String) throws {
         try connection.query(GenerationQueries.flagDistress.sql, [id])
+    }
+
+    public func saveProgrammes(_ id: String, selection: ProgrammeSelection) throws {
+        try connection.query(GenerationQueries.saveProgrammes.sql, [id, selection.json.serialized])
     }
 }

@@ -27,7 +27,8 @@ public struct PostgresQueueStore: QueueStore {
             id: id, attempts: claimed.int(0, 0) ?? 1, step: claimed.int(0, 1) ?? 0,
             questionnaire: (try? JSONParser.parse(claimed.string(0, 2) ?? "{}")) ?? [:],
             checkpoints: (try? JSONParser.parse(claimed.string(0, 3) ?? "{}")) ?? [:],
-            distressFlag: claimed.bool(0, 4) == true, ageSeconds: claimed.int64(0, 5) ?? 0)
+            distressFlag: claimed.bool(0, 4) == true, ageSeconds: claimed.int64(0, 5) ?? 0,
+            programmes: claimed.string(0, 6).flatMap { try? JSONParser.parse($0) }.flatMap(ProgrammeSelection.init(json:)))
     }
 
     public func exhaustedBilans(maxAttempts: Int) throws -> [String] {

@@ -37,7 +37,7 @@ public enum AdminQueries {
 
     /// $1 id. Columns: id, email, status, progressStep, attempts, createdAt, updatedAt, completedAt,
     /// emailSentAt, lockedBy, errorMessage, failureDetail, analyse, questionnaire, resultat length, nextAttemptAt,
-    /// emailClaimedAt, emailAttempts, failureKind, distressFlag, modelVersions, reportCheck.
+    /// emailClaimedAt, emailAttempts, failureKind, distressFlag, modelVersions, reportCheck, parcoursupRows.
     public static let showBilan = SQLStatement(
         "admin_show_bilan",
         """
@@ -45,7 +45,8 @@ public enum AdminQueries {
                b."createdAt"::text, b."updatedAt"::text, b."completedAt"::text, b."emailSentAt"::text,
                b."lockedBy", b."errorMessage", b."failureDetail", b."analyse"::text, b."questionnaire"::text,
                length(b."resultat"), b."nextAttemptAt"::text, b."emailClaimedAt"::text, b."emailAttempts",
-               b."failureKind", b."distressFlag", b."modelVersions"::text, b."reportCheck"::text
+               b."failureKind", b."distressFlag", b."modelVersions"::text, b."reportCheck"::text,
+               b."parcoursupRows"::text
           FROM "orientation_bilans" b WHERE b."id" = $1::uuid
         """)
 }

@@ -23,7 +23,7 @@ public enum GenerationQueries {
 
     /// Claims a locked bilan if it is still queued, counting the attempt.
     /// $1 id, $2 claimer (host:pid).
-    /// Columns: attempts, progressStep, questionnaire, analyse, distressFlag, age in seconds.
+    /// Columns: attempts, progressStep, questionnaire, analyse, distressFlag, age in seconds, parcoursupRows.
     public static let claim = SQLStatement(
         "gen_claim",
         """
@@ -32,8 +32,15 @@ public enum GenerationQueries {
                "nextAttemptAt" = NULL
          WHERE "id" = $1::uuid AND "status" = 'PENDING'
         RETURNING "attempts", "progressStep", "questionnaire"::text, coalesce("analyse", '{}'::jsonb)::text,
-                  "distressFlag", extract(epoch FROM now() - "createdAt")::bigint
+                  "distressFlag", extract(epoch FROM now() - "createdAt")::bigint, "parcoursupRows"::text
         """)
+
+    /// The Parcoursup programmes the terrain pass is given (SPEC §13), saved
+    /// before the pass so a resumed run shows the model the same rows.
+    /// $1 id, $2 the selection (JSON).
+    public static let saveProgrammes = SQLStatement(
+        "gen_save_programmes",
+        #"UPDATE "orientation_bilans" SET "parcoursupRows" = $2::jsonb, "updatedAt" = now() WHERE "id" = $1::uuid AND "status" = 'PENDING'"#)
 
     /// A bilan whose free texts show distress by today's phrase list (it may
     /// have been created before the phrase was added). $1 id.
@@ -150,8 +157,9 @@ public enum GenerationQueries {
         UPDATE "orientation_bilans"
            SET "status" = 'PENDING', "attempts" = 0, "nextAttemptAt" = NULL, "errorMessage" = NULL,
                "failureKind" = NULL, "reportCheck" = NULL, "updatedAt" = now(),
-               -- A refused report would be refused again: passes 1 and 2 stay, the report is written anew.
-               "analyse" = "analyse" - 'terrain' - 'repair'
+               -- A refused report would be refused again: passes 1 and 2 stay, the report is written anew,
+               -- with the programmes of the data loaded now.
+               "analyse" = "analyse" - 'terrain' - 'repair', "parcoursupRows" = NULL
          WHERE "id" = $1::uuid AND "status" IN ('FAILED', 'PENDING')
         RETURNING "id"
         """)
