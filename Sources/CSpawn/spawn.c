@@ -6,7 +6,9 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 
 pid_t cspawn_detached(const char *path, char *const argv[], char *const envp[], const char *log_path) {
     posix_spawnattr_t attr;
@@ -54,4 +56,73 @@ int cspawn_reap_children(void) {
     int reaped = 0;
     while (waitpid(-1, NULL, WNOHANG) > 0) reaped++;
     return reaped;
+}
+
+pid_t cspawn_child(const char *path, char *const argv[], char *const envp[], const char *output_path) {
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_t actions;
+    int rc = posix_spawnattr_init(&attr);
+    if (rc != 0) return -rc;
+    rc = posix_spawn_file_actions_init(&actions);
+    if (rc != 0) { posix_spawnattr_destroy(&attr); return -rc; }
+
+    // Its own process group: on a timeout the whole group is killed, so a
+    // helper the program started cannot outlive it. Default dispositions and
+    // an empty mask, as for the detached spawn (an ignored SIGPIPE would survive exec).
+    sigset_t defaults, empty;
+    sigemptyset(&defaults);
+    sigaddset(&defaults, SIGCHLD);
+    sigaddset(&defaults, SIGPIPE);
+    sigaddset(&defaults, SIGTERM);
+    sigaddset(&defaults, SIGINT);
+    sigaddset(&defaults, SIGHUP);
+    sigemptyset(&empty);
+    posix_spawnattr_setsigdefault(&attr, &defaults);
+    posix_spawnattr_setsigmask(&attr, &empty);
+    posix_spawnattr_setpgroup(&attr, 0);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 1, output_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    // The generator's database connection and lock files stay out of the child.
+    posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+
+    pid_t pid = 0;
+    rc = posix_spawn(&pid, path, &actions, &attr, argv, envp);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+    return rc == 0 ? pid : -rc;
+}
+
+static long long monotonic_ms(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+int cspawn_wait(pid_t pid, int timeout_ms, int *wait_status, long *peak_rss_kib) {
+    long long deadline = monotonic_ms() + timeout_ms;
+    // Polling keeps SIGCHLD and the caller's signal mask untouched; the pause
+    // grows from 2 to 50 ms, a negligible delay beside a PDF's second or two.
+    long pause_us = 2000;
+    struct rusage usage;
+    for (;;) {
+        pid_t done = wait4(pid, wait_status, WNOHANG, &usage);
+        if (done == pid) {
+            *peak_rss_kib = usage.ru_maxrss;
+            return 1;
+        }
+        if (done < 0 && errno != EINTR) return -errno;
+        if (monotonic_ms() >= deadline) break;
+        struct timespec pause = {0, pause_us * 1000};
+        nanosleep(&pause, NULL);
+        if (pause_us < 50000) pause_us *= 2;
+    }
+    kill(-pid, SIGKILL);
+    while (wait4(pid, wait_status, 0, &usage) < 0) {
+        if (errno != EINTR) return -errno;
+    }
+    *peak_rss_kib = usage.ru_maxrss;
+    return 0;
 }
