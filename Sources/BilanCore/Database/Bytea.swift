@@ -1,4 +1,4 @@
-public import CLibPQ
+internal import CLibPQ
 
 /// `bytea` values (the report PDFs) over libpq's text format, which every
 /// other statement uses: a parameter goes as `\x` + hex, a result comes back
