@@ -48,13 +48,14 @@ struct RenderPDFCommand: ParsableCommand {
             }
             if store { try databaseAnswer { try pdfs.savePDF(bilan, pdf.bytes) } }
             let milliseconds = Int(pdf.seconds * 1000)
+            let cpu = Int(pdf.cpuSeconds * 1000)
             emit(
                 format,
-                text: "\(path): \(pdf.bytes.count) bytes in \(milliseconds) ms, WeasyPrint peak RSS \(pdf.peakRSSKiB) KiB"
-                    + (store ? "; stored" : ""),
+                text: "\(path): \(pdf.bytes.count) bytes in \(milliseconds) ms (WeasyPrint: \(cpu) ms CPU, peak RSS "
+                    + "\(pdf.peakRSSKiB) KiB)" + (store ? "; stored" : ""),
                 json: [
                     "file": .string(path), "bytes": .number(Double(pdf.bytes.count)), "ms": .number(Double(milliseconds)),
-                    "peakRssKiB": .number(Double(pdf.peakRSSKiB)), "stored": .bool(store),
+                    "cpuMs": .number(Double(cpu)), "peakRssKiB": .number(Double(pdf.peakRSSKiB)), "stored": .bool(store),
                 ])
         }
     }

@@ -101,7 +101,13 @@ static long long monotonic_ms(void) {
     return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
-int cspawn_wait(pid_t pid, int timeout_ms, int *wait_status, long *peak_rss_kib) {
+static void cspawn_usage(const struct rusage *usage, long *peak_rss_kib, long *cpu_ms) {
+    *peak_rss_kib = usage->ru_maxrss;
+    *cpu_ms = (usage->ru_utime.tv_sec + usage->ru_stime.tv_sec) * 1000
+        + (usage->ru_utime.tv_usec + usage->ru_stime.tv_usec) / 1000;
+}
+
+int cspawn_wait(pid_t pid, int timeout_ms, int *wait_status, long *peak_rss_kib, long *cpu_ms) {
     long long deadline = monotonic_ms() + timeout_ms;
     // Polling keeps SIGCHLD and the caller's signal mask untouched; the pause
     // grows from 2 to 50 ms, a negligible delay beside a PDF's second or two.
@@ -110,7 +116,7 @@ int cspawn_wait(pid_t pid, int timeout_ms, int *wait_status, long *peak_rss_kib)
     for (;;) {
         pid_t done = wait4(pid, wait_status, WNOHANG, &usage);
         if (done == pid) {
-            *peak_rss_kib = usage.ru_maxrss;
+            cspawn_usage(&usage, peak_rss_kib, cpu_ms);
             return 1;
         }
         if (done < 0 && errno != EINTR) return -errno;
@@ -123,6 +129,6 @@ int cspawn_wait(pid_t pid, int timeout_ms, int *wait_status, long *peak_rss_kib)
     while (wait4(pid, wait_status, 0, &usage) < 0) {
         if (errno != EINTR) return -errno;
     }
-    *peak_rss_kib = usage.ru_maxrss;
+    cspawn_usage(&usage, peak_rss_kib, cpu_ms);
     return 0;
 }

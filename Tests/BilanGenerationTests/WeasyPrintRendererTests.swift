@@ -38,6 +38,7 @@ struct WeasyPrintRendererTests {
             """)
         let pdf = try Self.renderer(script).render("<p>Bonjour é</p>")
         #expect(pdf.bytes == Array("%PDF-1.7 faux\n".utf8))
+        #expect(pdf.peakRSSKiB > 0 && pdf.cpuSeconds >= 0 && pdf.seconds > 0, "the child's usage, from wait4")
         let arguments = try #require(readTextFile(folder.path + "/arguments")).split(separator: "\n").map(String.init)
         #expect(Array(arguments.prefix(4)) == ["--base-url", TestSupport.templatesDirectory + "/pdf/", "--encoding", "utf-8"])
         #expect(readTextFile(folder.path + "/input.html") == "<p>Bonjour é</p>")

@@ -23,8 +23,9 @@ struct BoundedProcess {
     struct Run {
         var outcome: Outcome
         var elapsedSeconds: Double
-        /// The child's peak resident set (0 when it never started).
+        /// The child's peak resident set and CPU time (0 when it never started).
         var peakRSSKiB: Int
+        var cpuSeconds: Double
     }
 
     let executable: String
@@ -49,21 +50,25 @@ struct BoundedProcess {
                 cspawn_child(executable, args.baseAddress, env.baseAddress, outputPath)
             }
         }
-        guard pid > 0 else { return Run(outcome: .notStarted(errno: -pid), elapsedSeconds: 0, peakRSSKiB: 0) }
+        guard pid > 0 else {
+            return Run(outcome: .notStarted(errno: -pid), elapsedSeconds: 0, peakRSSKiB: 0, cpuSeconds: 0)
+        }
         var status: Int32 = 0
         var peak = 0
-        let waited = cspawn_wait(pid, Int32(clamping: timeoutSeconds * 1000), &status, &peak)
+        var cpu = 0
+        let waited = cspawn_wait(pid, Int32(clamping: timeoutSeconds * 1000), &status, &peak, &cpu)
         let elapsed = UTCTime.monotonicSeconds() - started
+        let outcome: Outcome
         switch waited {
         case 1:
             let signalNumber = status & 0x7F
-            let outcome: Outcome = signalNumber == 0 ? .exited(status: (status >> 8) & 0xFF) : .killedBySignal(signalNumber)
-            return Run(outcome: outcome, elapsedSeconds: elapsed, peakRSSKiB: peak)
+            outcome = signalNumber == 0 ? .exited(status: (status >> 8) & 0xFF) : .killedBySignal(signalNumber)
         case 0:
-            return Run(outcome: .timedOut, elapsedSeconds: elapsed, peakRSSKiB: peak)
+            outcome = .timedOut
         default:
-            return Run(outcome: .notStarted(errno: -waited), elapsedSeconds: elapsed, peakRSSKiB: peak)
+            outcome = .notStarted(errno: -waited)
         }
+        return Run(outcome: outcome, elapsedSeconds: elapsed, peakRSSKiB: peak, cpuSeconds: Double(cpu) / 1000)
     }
 
     /// `name` as posix_spawn needs it: a path as given, a bare name looked

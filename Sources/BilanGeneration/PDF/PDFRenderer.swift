@@ -13,13 +13,15 @@ public protocol PDFRendering {
 public struct RenderedPDF: Sendable {
     public var bytes: [UInt8]
     public var seconds: Double
-    /// The renderer's peak resident set (WeasyPrint's, not the generator's).
+    /// The renderer's peak resident set and CPU time (WeasyPrint's, not the generator's).
     public var peakRSSKiB: Int
+    public var cpuSeconds: Double
 
-    public init(bytes: [UInt8], seconds: Double, peakRSSKiB: Int) {
+    public init(bytes: [UInt8], seconds: Double, peakRSSKiB: Int, cpuSeconds: Double) {
         self.bytes = bytes
         self.seconds = seconds
         self.peakRSSKiB = peakRSSKiB
+        self.cpuSeconds = cpuSeconds
     }
 }
 
@@ -113,7 +115,7 @@ public struct WeasyPrintRenderer: PDFRendering {
         guard let bytes = readFileBytes(output), bytes.starts(with: Array("%PDF-".utf8)) else {
             throw PDFRenderError(.failed, "no PDF written\(log())")
         }
-        return RenderedPDF(bytes: bytes, seconds: run.elapsedSeconds, peakRSSKiB: run.peakRSSKiB)
+        return RenderedPDF(bytes: bytes, seconds: run.elapsedSeconds, peakRSSKiB: run.peakRSSKiB, cpuSeconds: run.cpuSeconds)
     }
 
     /// `WeasyPrint version 57.2`: proves the program starts (`bilan-admin check`).

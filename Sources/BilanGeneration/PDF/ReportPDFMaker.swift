@@ -41,7 +41,7 @@ public struct ReportPDFMaker {
             "pdf made",
             metadata: [
                 "bilan": "\(id)", "bytes": "\(pdf.bytes.count)", "ms": "\(Int(pdf.seconds * 1000))",
-                "peak_rss_kib": "\(pdf.peakRSSKiB)",
+                "cpu_ms": "\(Int(pdf.cpuSeconds * 1000))", "peak_rss_kib": "\(pdf.peakRSSKiB)",
             ])
         return true
     }

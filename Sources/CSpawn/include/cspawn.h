@@ -20,6 +20,7 @@ pid_t cspawn_child(const char *path, char *const argv[], char *const envp[], con
 /// Waits for a child of `cspawn_child` at most `timeout_ms`; past it, kills its
 /// process group (SIGKILL) and reaps it. Returns 1 when the child exited by
 /// itself (`*wait_status` as waitpid gives it), 0 when it was killed for the
-/// timeout, -errno on failure. `*peak_rss_kib` is the child's peak resident set.
-int cspawn_wait(pid_t pid, int timeout_ms, int *wait_status, long *peak_rss_kib);
+/// timeout, -errno on failure. `*peak_rss_kib` is the child's peak resident set,
+/// `*cpu_ms` the CPU time (user + system) it used.
+int cspawn_wait(pid_t pid, int timeout_ms, int *wait_status, long *peak_rss_kib, long *cpu_ms);
 #endif

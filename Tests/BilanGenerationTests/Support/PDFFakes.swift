@@ -49,7 +49,7 @@ final class ScriptedRenderer: PDFRendering {
     func render(_ html: String) throws(PDFRenderError) -> RenderedPDF {
         documents.append(html)
         if let failure { throw failure }
-        return RenderedPDF(bytes: Array("%PDF-1.7 rendu \(documents.count)\n".utf8), seconds: 0.01, peakRSSKiB: 1024)
+        return RenderedPDF(bytes: Array("%PDF-1.7 rendu \(documents.count)\n".utf8), seconds: 0.01, peakRSSKiB: 1024, cpuSeconds: 0.01)
     }
 }
 
