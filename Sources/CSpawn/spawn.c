@@ -10,17 +10,15 @@
 #include <sys/wait.h>
 #include <time.h>
 
-pid_t cspawn_detached(const char *path, char *const argv[], char *const envp[], const char *log_path) {
-    posix_spawnattr_t attr;
-    posix_spawn_file_actions_t actions;
-    int rc = posix_spawnattr_init(&attr);
-    if (rc != 0) return -rc;
-    rc = posix_spawn_file_actions_init(&actions);
-    if (rc != 0) { posix_spawnattr_destroy(&attr); return -rc; }
-
-    // A new session detaches the generator from the handler's process group, so a
-    // signal sent to the handler's group (Ctrl-C, spawn-fcgi shutdown) spares it.
-    // Default dispositions: an ignored SIGCHLD or SIGPIPE would otherwise survive exec.
+/// The attributes and file actions both spawns share: default dispositions and
+/// an empty mask (an ignored SIGCHLD or SIGPIPE would otherwise survive exec),
+/// `group_flag` (POSIX_SPAWN_SETSID or POSIX_SPAWN_SETPGROUP), stdin on /dev/null.
+/// Returns 0, or an errno with nothing left to destroy.
+static int cspawn_prepare(posix_spawnattr_t *attr, posix_spawn_file_actions_t *actions, short group_flag) {
+    int rc = posix_spawnattr_init(attr);
+    if (rc != 0) return rc;
+    rc = posix_spawn_file_actions_init(actions);
+    if (rc != 0) { posix_spawnattr_destroy(attr); return rc; }
     sigset_t defaults, empty;
     sigemptyset(&defaults);
     sigaddset(&defaults, SIGCHLD);
@@ -30,26 +28,42 @@ pid_t cspawn_detached(const char *path, char *const argv[], char *const envp[], 
     sigaddset(&defaults, SIGHUP);
     sigaddset(&defaults, SIGUSR1);
     sigemptyset(&empty);
-    posix_spawnattr_setsigdefault(&attr, &defaults);
-    posix_spawnattr_setsigmask(&attr, &empty);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+    posix_spawnattr_setsigdefault(attr, &defaults);
+    posix_spawnattr_setsigmask(attr, &empty);
+    if (group_flag == POSIX_SPAWN_SETPGROUP) posix_spawnattr_setpgroup(attr, 0);
+    posix_spawnattr_setflags(attr, group_flag | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+    posix_spawn_file_actions_addopen(actions, 0, "/dev/null", O_RDONLY, 0);
+    return 0;
+}
+
+/// Closes every other descriptor in the child, spawns, and frees the attributes.
+static pid_t cspawn_start(const char *path, char *const argv[], char *const envp[], posix_spawnattr_t *attr,
+                          posix_spawn_file_actions_t *actions) {
+    posix_spawn_file_actions_addclosefrom_np(actions, 3);
+    pid_t pid = 0;
+    int rc = posix_spawn(&pid, path, actions, attr, argv, envp);
+    posix_spawn_file_actions_destroy(actions);
+    posix_spawnattr_destroy(attr);
+    return rc == 0 ? pid : -rc;
+}
+
+pid_t cspawn_detached(const char *path, char *const argv[], char *const envp[], const char *log_path) {
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_t actions;
+    // A new session detaches the generator from the handler's process group, so a
+    // signal sent to the handler's group (Ctrl-C, spawn-fcgi shutdown) spares it.
+    int rc = cspawn_prepare(&attr, &actions, POSIX_SPAWN_SETSID);
+    if (rc != 0) return -rc;
 
     // fd 0 may be the FastCGI listening socket and fds 1–2 the pipes fcgiwrap waits
     // on: the child must hold none of them, nor the request's connection.
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     if (log_path != NULL && log_path[0] != '\0') {
         posix_spawn_file_actions_addopen(&actions, 1, log_path, O_WRONLY | O_APPEND | O_CREAT, 0640);
     } else {
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
     }
     posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-
-    pid_t pid = 0;
-    rc = posix_spawn(&pid, path, &actions, &attr, argv, envp);
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-    return rc == 0 ? pid : -rc;
+    return cspawn_start(path, argv, envp, &attr, &actions);
 }
 
 int cspawn_reap_children(void) {
@@ -61,38 +75,14 @@ int cspawn_reap_children(void) {
 pid_t cspawn_child(const char *path, char *const argv[], char *const envp[], const char *output_path) {
     posix_spawnattr_t attr;
     posix_spawn_file_actions_t actions;
-    int rc = posix_spawnattr_init(&attr);
-    if (rc != 0) return -rc;
-    rc = posix_spawn_file_actions_init(&actions);
-    if (rc != 0) { posix_spawnattr_destroy(&attr); return -rc; }
-
     // Its own process group: on a timeout the whole group is killed, so a
-    // helper the program started cannot outlive it. Default dispositions and
-    // an empty mask, as for the detached spawn (an ignored SIGPIPE would survive exec).
-    sigset_t defaults, empty;
-    sigemptyset(&defaults);
-    sigaddset(&defaults, SIGCHLD);
-    sigaddset(&defaults, SIGPIPE);
-    sigaddset(&defaults, SIGTERM);
-    sigaddset(&defaults, SIGINT);
-    sigaddset(&defaults, SIGHUP);
-    sigemptyset(&empty);
-    posix_spawnattr_setsigdefault(&attr, &defaults);
-    posix_spawnattr_setsigmask(&attr, &empty);
-    posix_spawnattr_setpgroup(&attr, 0);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    // helper the program started cannot outlive it.
+    int rc = cspawn_prepare(&attr, &actions, POSIX_SPAWN_SETPGROUP);
+    if (rc != 0) return -rc;
     posix_spawn_file_actions_addopen(&actions, 1, output_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     posix_spawn_file_actions_adddup2(&actions, 1, 2);
     // The generator's database connection and lock files stay out of the child.
-    posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-
-    pid_t pid = 0;
-    rc = posix_spawn(&pid, path, &actions, &attr, argv, envp);
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-    return rc == 0 ? pid : -rc;
+    return cspawn_start(path, argv, envp, &attr, &actions);
 }
 
 static long long monotonic_ms(void) {

@@ -30,6 +30,20 @@
   }
   wirePrint();
 
+  /** This page as the server renders it now, parsed (never inserted as a string). */
+  function fetchPage() {
+    return fetch(window.location.pathname, {
+      credentials: 'same-origin',
+      cache: 'no-store',
+      headers: { 'Accept': 'text/html' }
+    }).then(function (response) {
+      if (!response.ok) throw new Error('HTTP ' + response.status);
+      return response.text();
+    }).then(function (html) {
+      return new DOMParser().parseFromString(html, 'text/html');
+    });
+  }
+
   /** Swaps in the server's actions (with the download link) once the PDF exists. */
   function watchForPDF() {
     var actions = document.getElementById('result-actions');
@@ -38,15 +52,8 @@
     var tries = 0;
     function look() {
       tries += 1;
-      fetch(window.location.pathname, {
-        credentials: 'same-origin',
-        cache: 'no-store',
-        headers: { 'Accept': 'text/html' }
-      }).then(function (response) {
-        if (!response.ok) throw new Error('HTTP ' + response.status);
-        return response.text();
-      }).then(function (html) {
-        var fresh = new DOMParser().parseFromString(html, 'text/html').getElementById('result-actions');
+      fetchPage().then(function (doc) {
+        var fresh = doc.getElementById('result-actions');
         var current = document.getElementById('result-actions');
         if (fresh && current && fresh.querySelector('#pdf-download')) {
           current.parentNode.replaceChild(document.importNode(fresh, true), current);
@@ -94,15 +101,7 @@
   function showFinalState() {
     finished = true;
     clearTimeout(timer);
-    fetch(window.location.pathname, {
-      credentials: 'same-origin',
-      cache: 'no-store',
-      headers: { 'Accept': 'text/html' }
-    }).then(function (response) {
-      if (!response.ok) throw new Error('HTTP ' + response.status);
-      return response.text();
-    }).then(function (html) {
-      var doc = new DOMParser().parseFromString(html, 'text/html');
+    fetchPage().then(function (doc) {
       var fresh = doc.getElementById('bilan-state');
       if (!fresh || fresh.getAttribute('data-status') === 'PENDING') throw new Error('not final');
       // The new state is announced through its focused heading, not by reading

@@ -80,12 +80,7 @@ public struct WeasyPrintRenderer: PDFRendering {
 
     public func render(_ html: String) throws(PDFRenderError) -> RenderedPDF {
         let program = try resolvedExecutable()
-        let folder: ScratchDirectory
-        do {
-            folder = try ScratchDirectory(prefix: "bilan-pdf-")
-        } catch {
-            throw PDFRenderError(.failed, "no scratch folder: \(error)")
-        }
+        let folder = try scratchFolder()
         defer { folder.remove() }
         let input = folder.path + "/report.html"
         let output = folder.path + "/report.pdf"
@@ -121,12 +116,7 @@ public struct WeasyPrintRenderer: PDFRendering {
     /// `WeasyPrint version 57.2`: proves the program starts (`bilan-admin check`).
     public func version() throws(PDFRenderError) -> String {
         let program = try resolvedExecutable()
-        let folder: ScratchDirectory
-        do {
-            folder = try ScratchDirectory(prefix: "bilan-pdf-")
-        } catch {
-            throw PDFRenderError(.failed, "no scratch folder: \(error)")
-        }
+        let folder = try scratchFolder()
         defer { folder.remove() }
         let log = folder.path + "/version.txt"
         let run = BoundedProcess(
@@ -140,6 +130,15 @@ public struct WeasyPrintRenderer: PDFRendering {
             throw PDFRenderError(.failed, "\(program) --version: \(run.outcome)\(Self.lastLine(of: log))")
         }
         return text
+    }
+
+    /// Where one run's input, output, log and WeasyPrint's HOME live; removed after it.
+    private func scratchFolder() throws(PDFRenderError) -> ScratchDirectory {
+        do {
+            return try ScratchDirectory(prefix: "bilan-pdf-")
+        } catch {
+            throw PDFRenderError(.failed, "no scratch folder: \(error)")
+        }
     }
 
     private func resolvedExecutable() throws(PDFRenderError) -> String {
