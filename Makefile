@@ -6,11 +6,12 @@ SWIFT ?= swift
 PYTHON := /usr/bin/python3
 RELEASE_BIN := .build/release
 
-# Debian packages: the C libraries we link, the servers of the local stack,
-# and what the tests drive (Python test tools, Chromium for the browser test).
+# Debian packages: the C libraries we link, the servers of the local stack
+# (and WeasyPrint with the fonts the report PDF names), and what the tests
+# drive (Python test tools, Chromium for the browser test, pdftotext).
 BUILD_PACKAGES := libfcgi-dev libpq-dev libcurl4-openssl-dev libcmark-gfm-dev libcmark-gfm-extensions-dev pkg-config
-RUN_PACKAGES := nginx-light postgresql spawn-fcgi multiwatch fcgiwrap python3 python3-aiosmtpd
-TEST_PACKAGES := python3-pytest python3-requests python3-selenium chromium chromium-driver libfcgi-bin
+RUN_PACKAGES := nginx-light postgresql spawn-fcgi multiwatch fcgiwrap python3 python3-aiosmtpd weasyprint fonts-dejavu-core
+TEST_PACKAGES := python3-pytest python3-requests python3-selenium chromium chromium-driver libfcgi-bin poppler-utils
 
 PREFIX ?= /usr/local
 DESTDIR ?=

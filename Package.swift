@@ -57,9 +57,10 @@ let package = Package(
         .target(
             name: "BilanWeb", dependencies: ["BilanCore", "BilanMarkdown", "CFastCGI", "CSpawn"],
             swiftSettings: strict),
-        // The generator's mechanisms: queue, Gemini client, passes, recovery.
+        // The generator's mechanisms: queue, Gemini client, passes, the report
+        // PDF (WeasyPrint run under a time limit through CSpawn), recovery.
         .target(
-            name: "BilanGeneration", dependencies: ["BilanCore", "BilanHTTP", "BilanMail", "BilanMarkdown"],
+            name: "BilanGeneration", dependencies: ["BilanCore", "BilanHTTP", "BilanMail", "BilanMarkdown", "CSpawn"],
             swiftSettings: strict),
 
         handler("bilan-eligibility", folder: "Eligibility"),
@@ -91,7 +92,7 @@ let package = Package(
             name: "BilanMailTests", dependencies: ["BilanMail", "BilanCore", "BilanTestSupport", "CCurl"], swiftSettings: strict),
         .testTarget(
             name: "BilanGenerationTests",
-            dependencies: ["BilanGeneration", "BilanMarkdown", "BilanCore", "BilanTestSupport", "CCurl", "CCmark"],
+            dependencies: ["BilanGeneration", "BilanMarkdown", "BilanCore", "BilanTestSupport", "CCurl", "CCmark", "CSpawn"],
             swiftSettings: strict),
     ]
 )

@@ -5,7 +5,7 @@
 #   BENCH_DRAIN_BILANS=100 BENCH_DRAIN_LEVELS=1,8 BENCH_HANDLER_REQUESTS=5000
 # (every knob is listed at the top of bench/bench.py).
 
-BENCH_PACKAGES := wrk php-fpm php-pgsql libfcgi-dev libpq-dev spawn-fcgi multiwatch fcgiwrap gcc libc6-dev
+BENCH_PACKAGES := wrk php-fpm php-pgsql libfcgi-dev libpq-dev spawn-fcgi multiwatch fcgiwrap gcc libc6-dev poppler-utils
 BENCH_CFLAGS := -O2 -Wall -I/usr/include/postgresql
 
 .PHONY: bench bench-deps bench-anchors

@@ -2,7 +2,7 @@
 libfcgi + libpq anchor, PHP-FPM + PDO and a static file, all behind one
 nginx on this machine, contenders alternated round by round; then table
 size, create latency, generator fixed cost, queue drain, CGI mode, handler
-memory and process start times. Writes bench/out/results.json and
+memory, process start times, and the report PDF (WeasyPrint time and memory). Writes bench/out/results.json and
 bench/out/results.md (the tables docs/PERFORMANCE.md quotes).
 
 Starts everything through scripts/devstack.py, the tests' launcher: the stack
@@ -15,7 +15,7 @@ standard library only.
 
 Knobs (environment): BENCH_ROUNDS (3), BENCH_SECONDS (10), BENCH_CONNECTIONS
 (32), BENCH_WORKERS (4: processes per FastCGI contender), BENCH_ONLY (comma
-list of figures: status,tuning,rows,create,generator,drain,cgi,memory,start,parcoursup),
+list of figures: status,tuning,rows,create,generator,pdf,drain,cgi,memory,start,parcoursup),
 BENCH_ROWS (1000,100000,1000000), BENCH_DRAIN_BILANS (1000), BENCH_DRAIN_LEVELS
 (1,2,4,8), BENCH_HANDLER_REQUESTS (100000), BENCH_CREATES (100,200,400 for 1,4,16
 users), BENCH_PARCOURSUP_ROWS (20000: rows of the generated Parcoursup export),
@@ -46,7 +46,7 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
-ALL_FIGURES = ["status", "tuning", "rows", "cgi", "memory", "start", "create", "generator", "drain", "parcoursup"]
+ALL_FIGURES = ["status", "tuning", "rows", "cgi", "memory", "start", "create", "generator", "pdf", "drain", "parcoursup"]
 ONLY = [f for f in os.environ.get("BENCH_ONLY", ",".join(ALL_FIGURES)).split(",") if f]
 ROW_LEVELS = [int(x) for x in os.environ.get("BENCH_ROWS", "1000,100000,1000000").split(",")]
 DRAIN_BILANS = int(os.environ.get("BENCH_DRAIN_BILANS", "1000"))
@@ -200,8 +200,11 @@ class Bench:
 
     def __init__(self, work: Path):
         self.work = work
+        # WeasyPrint off for every figure but its own (8): figures 3-5 measure the
+        # queue and the generator's own cost, which a second of PDF per bilan would hide.
         self.stack = Stack(work / "stack", bin_dir=BIN, workers=2, mail="smtp", gemini_latency_ms=0,
-                           env={"LOG_LEVEL": "warning"}, access_log=False)
+                           env={"LOG_LEVEL": "warning", "WEASYPRINT_PATH": "/nonexistent/weasyprint"},
+                           access_log=False)
         self.static = self.stack.root / "nginx" / "static"
         self.stack.nginx_locations = self.locations()
 
@@ -530,6 +533,44 @@ def figure_generator(b: Bench, runs: int = 10):
     results["figures"]["generator"] = out
 
 
+def figure_pdf(b: Bench, runs: int = 5):
+    """8. The report PDF (SPEC §14): one bilan per sample questionnaire generated with the zero-latency
+    Gemini, then the longest report (Markdown characters) rendered `runs` times, after a warm-up, by
+    `bilan-admin render-pdf` (the print template and the real WeasyPrint; its wall time, and the CPU
+    time and peak RSS of the WeasyPrint process, from wait4)."""
+    env = generator_env(b, WEASYPRINT_PATH=shutil.which("weasyprint") or "/usr/bin/weasyprint")
+    made = {}
+    for path in sorted((REPO / "fixtures" / "questionnaires" / "samples").glob("*.json")):
+        uid, _ = b.subscriber(f"pdf-{secrets.token_hex(4)}@example.org")
+        bilan = b.stack.psql("""INSERT INTO "orientation_bilans" ("userId", "questionnaire")
+                                VALUES (:'v1'::uuid, :'v2'::jsonb) RETURNING "id" """, uid, path.read_text())
+        run = subprocess.run([str(BIN / "bilan-generator"), "run", bilan], env=env, capture_output=True, timeout=300)
+        assert run.returncode == 0, run.stderr[-500:]
+        made[path.stem] = bilan
+    lengths = {name: int(b.stack.psql("""SELECT length("resultat") FROM "orientation_bilans"
+                                          WHERE "id" = :'v1'::uuid AND "status" = 'COMPLETED'""", bilan) or 0)
+               for name, bilan in made.items()}
+    longest = max(lengths, key=lengths.get)
+    pdf = b.work / "bench-report.pdf"
+    samples = []
+    for n in range(runs + 1):
+        run = subprocess.run([str(BIN / "bilan-admin"), "render-pdf", made[longest], "--output", str(pdf), "--json"],
+                             env=env, capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stderr[-500:]
+        if n:  # the first run warms the page cache and fontconfig's
+            samples.append(json.loads(run.stdout))
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+    pages = re.search(r"^Pages:\s+(\d+)", info, re.M)
+    out = {"sample": longest, "report_chars": lengths[longest], "pages": int(pages.group(1)) if pages else None,
+           "pdf_bytes": samples[-1]["bytes"], "runs": runs}
+    for key, values in (("ms", [s["ms"] for s in samples]), ("cpu_ms", [s["cpuMs"] for s in samples]),
+                        ("peak_rss_kib", [s["peakRssKiB"] for s in samples])):
+        out[key], out[key + "_min"], out[key + "_max"] = statistics.median(values), min(values), max(values)
+    log(f"pdf: {out}")
+    note_load("pdf")
+    results["figures"]["pdf"] = out
+
+
 def figure_drain(b: Bench):
     """5. DRAIN_BILANS queued bilans, MAX_GENERATORS generators started at once, 50 ms Gemini."""
     b.stack.gemini("POST", "/_control/latency", {"ms": 50})
@@ -849,6 +890,14 @@ def report() -> str:
         md += table("### 4. Generator fixed cost (zero-latency Gemini, SMTP sink)",
                     ["runs", "wall ms", "CPU ms (user+sys)", "peak RSS KiB"],
                     [[s["runs"], fmt_range(s, "wall_ms", 1), fmt_range(s, "cpu_ms", 1), fmt_range(s, "rss_kib")]])
+    if "pdf" in f:
+        s = f["pdf"]
+        md += table("### 9. Report PDF (WeasyPrint, longest sample report, `bilan-admin render-pdf`)",
+                    ["sample", "report chars", "pages", "PDF KiB", "runs", "wall ms", "WeasyPrint CPU ms",
+                     "WeasyPrint peak RSS MiB"],
+                    [[s["sample"], s["report_chars"], s["pages"], f"{s['pdf_bytes'] / 1024:.0f}", s["runs"],
+                      fmt_range(s, "ms"), fmt_range(s, "cpu_ms"), f"{s['peak_rss_kib'] / 1024:.0f} "
+                      f"({s['peak_rss_kib_min'] / 1024:.0f}–{s['peak_rss_kib_max'] / 1024:.0f})"]])
     if "drain" in f:
         md += table("### 5. Queue drain (50 ms Gemini)",
                     ["MAX_GENERATORS", "bilans", "completed", "seconds", "bilans/s", "ideal", "ratio", "load"], [
@@ -909,7 +958,7 @@ def main():
     bench = Bench(work)
     figures = {"status": figure_status, "tuning": figure_tuning, "cgi": figure_cgi, "memory": figure_memory,
                "start": figure_start, "create": figure_create, "generator": figure_generator, "drain": figure_drain,
-               "rows": figure_rows, "parcoursup": figure_parcoursup}
+               "rows": figure_rows, "pdf": figure_pdf, "parcoursup": figure_parcoursup}
     failed = []
     try:
         bench.start()

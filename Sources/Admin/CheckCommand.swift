@@ -5,7 +5,7 @@ import BilanGeneration
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Validate the configuration and reach the database, Gemini and the mail server; one line per check.")
+        abstract: "Validate the configuration and reach the database, Gemini, the mail server and WeasyPrint; one line per check.")
     @OptionGroup var output: OutputOptions
 
     func run() throws {

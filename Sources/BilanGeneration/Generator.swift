@@ -7,12 +7,14 @@ import Logging
 public struct Generator {
     let queue: BilanQueue
     let runner: PassRunner
+    let pdfs: ReportPDFMaker
     let notifier: BilanNotifier
     let logger: Logger
 
-    public init(queue: BilanQueue, runner: PassRunner, notifier: BilanNotifier, logger: Logger) {
+    public init(queue: BilanQueue, runner: PassRunner, pdfs: ReportPDFMaker, notifier: BilanNotifier, logger: Logger) {
         self.queue = queue
         self.runner = runner
+        self.pdfs = pdfs
         self.notifier = notifier
         self.logger = logger
     }
@@ -25,6 +27,9 @@ public struct Generator {
             logger.info("bilan claimed", metadata: ["bilan": "\(bilan.id)", "attempt": "\(bilan.attempts)", "step": "\(bilan.step)"])
             defer { try? queue.release(bilan.id) }
             if try runner.run(bilan) == .completed {
+                // The PDF before the mail, which attaches it; COMPLETED is
+                // already written, and a PDF that fails only goes unattached.
+                try pdfs.makePDF(for: bilan.id)
                 try notifier.sendIfOwed(bilan.id)
             }
             handled += 1
@@ -34,21 +39,31 @@ public struct Generator {
 }
 
 /// `bilan-generator recover`, for a one-minute timer: fails what used up its
-/// attempts, mails what is owed, then drains whatever is queued (bilans whose
-/// generator died are queued again by the mere death: their lock is gone).
+/// attempts, mails what is owed, makes missing PDFs, then drains whatever is
+/// queued (bilans whose generator died are queued again by the mere death:
+/// their lock is gone).
 public struct Recovery {
     public static let maxMailAttempts = 20
+    /// PDFs made per run at most: each may take up to PDF_TIMEOUT, and the
+    /// queue waits behind them; a backlog (reports completed before PDFs
+    /// existed) is worked off a few a minute.
+    public static let maxPDFsPerRun = 3
 
     let store: any QueueStore
     let queue: BilanQueue
     let notifier: BilanNotifier
+    let pdfs: ReportPDFMaker
     let maxAttempts: Int
     let logger: Logger
 
-    public init(store: any QueueStore, queue: BilanQueue, notifier: BilanNotifier, maxAttempts: Int, logger: Logger) {
+    public init(
+        store: any QueueStore, queue: BilanQueue, notifier: BilanNotifier, pdfs: ReportPDFMaker, maxAttempts: Int,
+        logger: Logger
+    ) {
         self.store = store
         self.queue = queue
         self.notifier = notifier
+        self.pdfs = pdfs
         self.maxAttempts = maxAttempts
         self.logger = logger
     }
@@ -70,13 +85,32 @@ public struct Recovery {
         try notifier.settleLedger()
         let owed = try store.unsentEmails(
             maxMailAttempts: Self.maxMailAttempts, unconfirmedRetrySeconds: notifier.unconfirmedRetrySeconds)
-        var sent = 0
+        let done = try eachUnderItsLock(owed) { try notifier.sendIfOwed($0) }
+        return (done.succeeded, done.failed)
+    }
+
+    /// Completed bilans without a PDF (WeasyPrint was missing, crashed or too
+    /// slow, or the generator died first), newest first, a few per run; each
+    /// under its bilan lock, which a generator holds while it makes the PDF
+    /// of a bilan it has just completed.
+    public func makeMissingPDFs() throws -> (made: Int, failed: Int) {
+        let done = try eachUnderItsLock(try pdfs.store.bilansMissingPDF(limit: Self.maxPDFsPerRun)) {
+            try pdfs.makePDF(for: $0)
+        }
+        return (done.succeeded, done.failed)
+    }
+
+    /// Runs `work` on each bilan whose lock this process gets (one another
+    /// generator holds is skipped: it is doing the same work); counts the
+    /// bilans `work` succeeded and failed on.
+    private func eachUnderItsLock(_ ids: [String], _ work: (String) throws -> Bool) throws -> (succeeded: Int, failed: Int) {
+        var succeeded = 0
         var failed = 0
-        for id in owed {
+        for id in ids {
             guard try queue.lock(id) else { continue }
             defer { try? queue.release(id) }
-            if try notifier.sendIfOwed(id) { sent += 1 } else { failed += 1 }
+            if try work(id) { succeeded += 1 } else { failed += 1 }
         }
-        return (sent, failed)
+        return (succeeded, failed)
     }
 }

@@ -31,11 +31,12 @@ public struct GeneratorProgram {
         let status = withSlotAndConnection(purpose: "recover", bilan: nil) { parts in
             let failed = try parts.recovery.failExhaustedBilans()
             let mails = try parts.recovery.retryUnsentEmails()
+            let pdfs = try parts.recovery.makeMissingPDFs()
             let handled = try parts.generator.drainQueue(startingWith: nil)
             logger.info(
                 "recovery finished",
                 metadata: ["failed": "\(failed)", "mails_sent": "\(mails.sent)", "mails_failed": "\(mails.failed)",
-                           "generated": "\(handled)"])
+                           "pdfs_made": "\(pdfs.made)", "pdfs_failed": "\(pdfs.failed)", "generated": "\(handled)"])
         }
         return status != 0 ? status : mailStatus
     }
@@ -144,9 +145,16 @@ public struct GeneratorProgram {
         let queueStore = PostgresQueueStore(connection: connection)
         let queue = BilanQueue(store: queueStore)
         let mailer = mailer()
+        let pdfStore = PostgresPDFStore(connection: connection)
+        let pdfs = ReportPDFMaker(
+            store: pdfStore, renderer: WeasyPrintRenderer(configuration: configuration),
+            document: ReportPrintDocument(
+                templates: templates, wording: AnswerWording(labels: materials.labels),
+                linkHosts: configuration.reportLinkHosts),
+            logger: logger)
         let notifier = BilanNotifier(
-            store: BilanTransitions(connection: connection), mailer: mailer, publicURL: configuration.publicURL,
-            ledger: SentMailLedger(runtimeDirectory: configuration.runtimeDirectory),
+            store: BilanTransitions(connection: connection), pdfs: pdfStore, mailer: mailer,
+            publicURL: configuration.publicURL, ledger: SentMailLedger(runtimeDirectory: configuration.runtimeDirectory),
             unconfirmedRetrySeconds: configuration.mailUnconfirmedRetrySeconds, logger: logger)
         let today = ParisCalendar.today()
         let prompts = PromptBuilder(
@@ -157,9 +165,9 @@ public struct GeneratorProgram {
             maxAttempts: configuration.maxAttempts, requeueBaseSeconds: configuration.requeueBaseSeconds,
             catalog: ParcoursupCatalog(connection: connection))
         return Parts(
-            generator: Generator(queue: queue, runner: runner, notifier: notifier, logger: logger),
+            generator: Generator(queue: queue, runner: runner, pdfs: pdfs, notifier: notifier, logger: logger),
             recovery: Recovery(
-                store: queueStore, queue: queue, notifier: notifier, maxAttempts: configuration.maxAttempts,
+                store: queueStore, queue: queue, notifier: notifier, pdfs: pdfs, maxAttempts: configuration.maxAttempts,
                 logger: logger),
             queue: queue, notifier: notifier)
     }

@@ -32,7 +32,7 @@ public struct ServiceChecks {
 
     public func runAll() -> [Result] {
         [database("database", configuration.databaseURL), database("direct-database", configuration.directURL),
-         templates(), reportFiles(), schoolYearFacts(), runtimeDirectory()] + geminiModels() + [mail()]
+         templates(), reportFiles(), schoolYearFacts(), runtimeDirectory()] + geminiModels() + [mail(), weasyprint()]
     }
 
     func database(_ name: String, _ url: String) -> Result {
@@ -57,6 +57,7 @@ public struct ServiceChecks {
             "prompts/system.txt", "prompts/1-initial.txt", "prompts/1-initial-schema.json",
             "prompts/2-psychopedagogique.txt", "prompts/3-terrain.txt", "prompts/repair.txt", "mail/bilan-ready.txt",
             "mail/bilan-ready.html", "mail/login.txt", "mail/login.html", "pages/result.html", "pages/not-found.html",
+            "pages/history.html", ReportPrintDocument.templateName,
         ]
         for name in names {
             do { _ = try library.template(name) } catch { return Result(name: "templates", ok: false, detail: "\(error)") }
@@ -159,6 +160,33 @@ public struct ServiceChecks {
             } catch {
                 return Result(name: "mail", ok: false, detail: "\(error)")
             }
+        }
+    }
+
+    /// WeasyPrint makes the report PDFs (SPEC §14): works (its version, and
+    /// a PDF of the print template, which proves fonts, Pango and the
+    /// template folder too), missing, or fails. Without it every bilan still
+    /// completes and is mailed, without its PDF.
+    func weasyprint() -> Result {
+        let renderer = WeasyPrintRenderer(configuration: configuration)
+        do {
+            let version = try renderer.version()
+            let document = ReportPrintDocument(
+                templates: TemplateLibrary(directory: configuration.templatesDirectory),
+                wording: AnswerWording(labels: AnswerLabels(["niveau.TERMINALE": "terminale"])),
+                linkHosts: configuration.reportLinkHosts)
+            let probe = PrintSource(
+                id: "check", report: "# Bilan\n\n## Synthèse de votre profil\n\nVérification de WeasyPrint.\n",
+                reportHTML: nil, reportTOC: nil, questionnaire: #"{"niveau":"TERMINALE"}"#,
+                completedAtMs: UTCTime.nowMilliseconds(), distressFlag: false)
+            let pdf = try renderer.render(try document.html(for: probe))
+            return Result(
+                name: "weasyprint", ok: true,
+                detail: "works: \(version), a test PDF in \(Int(pdf.seconds * 1000)) ms (PDF_TIMEOUT \(configuration.pdfTimeoutSeconds) s)")
+        } catch let error as PDFRenderError where error.kind == .missing {
+            return Result(name: "weasyprint", ok: false, detail: "missing: \(error.detail); bilans are mailed without their PDF")
+        } catch {
+            return Result(name: "weasyprint", ok: false, detail: "fails: \(error)")
         }
     }
 }

@@ -14,7 +14,7 @@ struct ArchitectureTests {
         "BilanMail": ["BilanCore", "BilanHTTP"],
         "BilanMarkdown": ["BilanCore", "CCmark"],
         "BilanWeb": ["BilanCore", "BilanMarkdown", "CFastCGI", "CSpawn", "Logging"],
-        "BilanGeneration": ["BilanCore", "BilanHTTP", "BilanMail", "BilanMarkdown", "Logging"],
+        "BilanGeneration": ["BilanCore", "BilanHTTP", "BilanMail", "BilanMarkdown", "CSpawn", "Logging"],
         "Handlers": ["BilanWeb"],
         "Generator": ["BilanCore", "BilanGeneration", "Logging"],
         "Admin": ["ArgumentParser", "BilanCore", "BilanGeneration", "BilanMail", "BilanWeb", "Logging"],

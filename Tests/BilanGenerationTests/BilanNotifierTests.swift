@@ -45,7 +45,10 @@ struct BilanNotifierTests {
 
     static let id = "0f8fad5b-d9cb-469f-a165-70867728950e"
 
-    func notifier(_ store: any NotificationStore, _ transport: MemoryTransport, runtime: String) throws -> BilanNotifier {
+    func notifier(
+        _ store: any NotificationStore, _ transport: MemoryTransport, runtime: String,
+        pdfs: any ReportPDFAttachments = MemoryPDFStore()
+    ) throws -> BilanNotifier {
         let configuration = try Configuration.load(Environment([
             "DATABASE_URL": "postgresql:///x", "PUBLIC_URL": "https://www.example.org", "MAIL_DIR": "/tmp",
             "MAIL_FROM": "Bilan <bilan@example.org>", "TEMPLATES_DIR": TestSupport.templatesDirectory,
@@ -54,7 +57,7 @@ struct BilanNotifierTests {
             configuration: configuration, transport: transport,
             templates: TemplateLibrary(directory: TestSupport.templatesDirectory))
         return BilanNotifier(
-            store: store, mailer: mailer, publicURL: configuration.publicURL,
+            store: store, pdfs: pdfs, mailer: mailer, publicURL: configuration.publicURL,
             ledger: SentMailLedger(runtimeDirectory: runtime), unconfirmedRetrySeconds: 900,
             logger: Logger(label: "tests", factory: { _ in SwiftLogNoOpLogHandler() }))
     }

@@ -147,18 +147,24 @@ struct BilanQueueTests {
         #expect(table.locks.isEmpty)
     }
 
-    func drain(_ table: MemoryTable, _ script: [(GeminiRequest) -> Result<GeminiAnswer, GeminiError>], preferred: String?)
-        throws -> (handled: Int, mails: Int)
-    {
+    /// A drain by one generator; `pdfs` and `renderer` are its PDF store and
+    /// WeasyPrint (a PDF made for every completed bilan unless told to fail).
+    func drain(
+        _ table: MemoryTable, _ script: [(GeminiRequest) -> Result<GeminiAnswer, GeminiError>], preferred: String?,
+        pdfs: MemoryPDFStore = MemoryPDFStore(), renderer: ScriptedRenderer = ScriptedRenderer()
+    ) throws -> (handled: Int, mails: Int, messages: [[UInt8]]) {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
         let transport = BilanNotifierTests.MemoryTransport()
+        pdfs.isCompleted = { table.row($0)?.status == "COMPLETED" }
         let generator = Generator(
             queue: queue(table, "g1"),
             runner: try PassRunnerTests.runner(store: table, gemini: PassRunnerTests.ScriptedGemini(script)),
-            notifier: try BilanNotifierTests().notifier(table, transport, runtime: folder.path), logger: Self.logger)
+            pdfs: try PDFFakes.maker(pdfs, renderer),
+            notifier: try BilanNotifierTests().notifier(table, transport, runtime: folder.path, pdfs: pdfs),
+            logger: Self.logger)
         let handled = try generator.drainQueue(startingWith: preferred)
-        return (handled, transport.messages.count)
+        return (handled, transport.messages.count, transport.messages.map(\.bytes))
     }
 
     static var threePasses: [(GeminiRequest) -> Result<GeminiAnswer, GeminiError>] { [PassRunnerTests.initial, PassRunnerTests.analysis, PassRunnerTests.answer(PassRunnerTests.goodReport)] }
@@ -181,12 +187,18 @@ struct BilanQueueTests {
         #expect(table.locks.isEmpty)
     }
 
-    func recovery(_ table: MemoryTable, _ name: String, folder: TemporaryDirectory) throws -> Recovery {
+    func recovery(
+        _ table: MemoryTable, _ name: String, folder: TemporaryDirectory, pdfs: MemoryPDFStore = MemoryPDFStore(),
+        renderer: ScriptedRenderer = ScriptedRenderer()
+    ) throws -> Recovery {
         let session = Session(table: table, name: name)
+        pdfs.isCompleted = { table.row($0)?.status == "COMPLETED" }
+        pdfs.known = table.rows.map(\.id)
         return Recovery(
             store: session, queue: BilanQueue(store: session, claimer: name),
-            notifier: try BilanNotifierTests().notifier(table, BilanNotifierTests.MemoryTransport(), runtime: folder.path),
-            maxAttempts: 3, logger: Self.logger)
+            notifier: try BilanNotifierTests().notifier(
+                table, BilanNotifierTests.MemoryTransport(), runtime: folder.path, pdfs: pdfs),
+            pdfs: try PDFFakes.maker(pdfs, renderer), maxAttempts: 3, logger: Self.logger)
     }
 
     @Test func recoveryFailsWhatUsedUpItsAttemptsUnlessAGeneratorHoldsIt() throws {

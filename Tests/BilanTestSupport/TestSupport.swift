@@ -173,10 +173,7 @@ public struct TemporaryDirectory {
     public let path: String
 
     public init() throws {
-        var template = Array("/tmp/bilan-unit-XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        guard made != nil else { throw SystemError.current("mkdtemp") }
-        path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        path = try ScratchDirectory(prefix: "bilan-unit-", in: "/tmp").path
     }
 
     /// Writes `text` at `relative` (parent folders made as needed).
@@ -197,18 +194,7 @@ public struct TemporaryDirectory {
     /// directory this type made.
     public func remove() {
         guard path.hasPrefix("/tmp/bilan-unit-") else { return }
-        Self.removeTree(path)
-    }
-
-    private static func removeTree(_ path: String) {
-        var info = stat()
-        guard lstat(path, &info) == 0 else { return }
-        if info.st_mode & S_IFMT == S_IFDIR {
-            for name in DirectoryListing.names(in: path) ?? [] { removeTree(path + "/" + name) }
-            rmdir(path)
-        } else {
-            unlink(path)
-        }
+        ScratchDirectory.removeTree(path)
     }
 }
 

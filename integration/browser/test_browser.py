@@ -99,6 +99,15 @@ def test_login_questionnaire_then_result_without_reload(stack, browsers, artifac
     print_button.click()
     assert driver.execute_script("return window.__printed;") == 1
 
+    # The PDF follows COMPLETED by a few seconds: the page offers « Télécharger
+    # le PDF » as soon as it exists, still without a reload; the print button stays.
+    until(driver, lambda d: present(d, "pdf-download"), 60, "the « Télécharger le PDF » link never appeared")
+    download = element(driver, "pdf-download")
+    assert download.is_displayed() and "Télécharger le PDF" in download.text
+    assert download.get_attribute("href").endswith(f"/orientation/resultat/{bilan_id}.pdf")
+    assert element(driver, "print").is_displayed()
+    assert driver.execute_script("return window.__noReload;") == 1, "the page was reloaded for the PDF link"
+
     # The "ready" mail links straight to this page.
     ready = wait_for_mail(stack.mail_dir, address, subject="Bilan d'Orientation est prêt")
     assert f"/orientation/resultat/{bilan_id}" in text_body(ready)

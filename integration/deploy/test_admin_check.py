@@ -19,7 +19,7 @@ LINE = re.compile(r"^(ok  |warn|FAIL) (\S+) +(.*)$")
 # One gemini line per configured model: the default and its default fallback (SPEC §12).
 GEMINI = ["gemini:gemini-3.6-flash", "gemini:gemini-3.5-flash"]
 NAMES = ["configuration", "database", "direct-database", "templates", "report-files", "facts", "generator-slots",
-         *GEMINI, "mail"]
+         *GEMINI, "mail", "weasyprint"]
 SMTP_SECRET = "sm7p-pa55word"
 
 
@@ -127,11 +127,13 @@ def bad_cases(stack, templates) -> dict[str, tuple[dict, list[str], str]]:
         "template-missing": ({"TEMPLATES_DIR": str(templates)}, ["templates"], "bilan-ready.html"),
         "level-file-missing": ({"TEMPLATES_DIR": str(templates.parent / (templates.name + "-levels"))},
                                ["report-files"], "premiere.txt"),
+        # SPEC §14: the report PDFs need WeasyPrint; bilans still complete without it.
+        "weasyprint-missing": ({"WEASYPRINT_PATH": "/nonexistent/weasyprint"}, ["weasyprint"], "missing"),
     }
 
 
 @pytest.mark.parametrize("case", ["wrong-database", "unreachable-gemini", "closed-smtp-port", "template-missing",
-                                  "level-file-missing"])
+                                  "level-file-missing", "weasyprint-missing"])
 @pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
 def test_one_bad_setting_fails_its_check(installed, installed_stack, good_env, incomplete_templates, case, as_json):
     changes, expected, detail = bad_cases(installed_stack, incomplete_templates)[case]
@@ -149,7 +151,7 @@ def test_one_bad_setting_fails_its_check(installed, installed_stack, good_env, i
 def test_four_problems_at_once_are_four_fail_lines(installed, installed_stack, good_env, incomplete_templates):
     changes = {}
     for case, (settings, _, _) in bad_cases(installed_stack, incomplete_templates).items():
-        if case != "level-file-missing":
+        if case not in ("level-file-missing", "weasyprint-missing"):
             changes.update(settings)
     status, checks, output = check(installed, dict(good_env, **changes))
     assert status == 1, output

@@ -262,8 +262,8 @@ def check_ready_mail(data: bytes, *, link: str, address: str):
         message["Message-ID"]
     assert MAIL_FROM_ADDRESS in str(message["From"]), message["From"]
     assert address.lower() in str(message["To"]).lower(), message["To"]
-    assert message.get_content_type() == "multipart/alternative", message.get_content_type()
-    parts = list(message.iter_parts())
+    alternative = ready_mail_alternative(message)
+    parts = list(alternative.iter_parts())
     assert [part.get_content_type() for part in parts] == ["text/plain", "text/html"], \
         [part.get_content_type() for part in parts]
     text = parts[0].get_content()
@@ -276,6 +276,25 @@ def check_ready_mail(data: bytes, *, link: str, address: str):
         assert heading in readable, f"section « {heading} » missing from the HTML part"
     check_safe_html(page)
     return message
+
+
+def ready_mail_alternative(message):
+    """The text/HTML alternative of a ready mail: the message itself, or its
+    first part when the report PDF is attached (SPEC §14: multipart/mixed,
+    the alternative first, then the PDF)."""
+    if message.get_content_type() == "multipart/alternative":
+        return message
+    assert message.get_content_type() == "multipart/mixed", message.get_content_type()
+    parts = list(message.iter_parts())
+    assert [part.get_content_type() for part in parts] == ["multipart/alternative", "application/pdf"], \
+        [part.get_content_type() for part in parts]
+    return parts[0]
+
+
+def pdf_attachments(message) -> list[tuple[str, bytes]]:
+    """(file name, bytes) of each PDF attached to a mail."""
+    return [(part.get_filename(), part.get_content()) for part in message.walk()
+            if part.get_content_type() == "application/pdf"]
 
 
 # ---- hostile content ----------------------------------------------------------------------

@@ -22,9 +22,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from integration.e2e.generator_support import (FAST_ENV, assert_nothing_pending, bilan_messages, bilan_row, create_bilan,
-                               gemini_requests, kinds, log_excerpt, log_lines, new_client, raw_mails_to, recover,
-                               reset_gemini, sample, set_default_fault, set_faults, status_of, stop_stack_when_idle,
-                               wait_for, wait_generators_idle, wait_settled)
+                               gemini_requests, kinds, log_excerpt, log_lines, new_client, raw_mails_to,
+                               ready_mail_alternative, recover, reset_gemini, sample, set_default_fault, set_faults,
+                               status_of, stop_stack_when_idle, wait_for, wait_generators_idle, wait_settled)
 from integration.e2e.support import REPO, start_stack
 
 MESSAGES = bilan_messages()
@@ -232,7 +232,7 @@ def test_distress_shows_the_card_on_the_page_and_in_the_mail_and_flags_the_bilan
     mails = raw_mails_to(eng, client.email)
     assert len(mails) == 1
     message = email.message_from_bytes(mails[0], policy=email.policy.default)
-    text, page_part = [part.get_content() for part in message.iter_parts()]
+    text, page_part = [part.get_content() for part in ready_mail_alternative(message).iter_parts()]
     assert "BESOIN D'EN PARLER" in text and "3114" in text and "0 800 235 236" in text, text
     assert "Besoin d&#39;en parler" in page_part or "Besoin d'en parler" in page_part
     flagged = json.loads(eng.admin("list", "--flagged", "--json").stdout)["bilans"]

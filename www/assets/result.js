@@ -1,7 +1,10 @@
 /*
  * result.js — the result page /orientation/resultat/<id> (SPEC §6).
  *
- * COMPLETED: wires the "Imprimer / Enregistrer en PDF" button.
+ * COMPLETED: wires the "Imprimer / Enregistrer en PDF" button; while the
+ * report's PDF is being made (it follows COMPLETED by a few seconds), looks
+ * at the page again every 4 s for two minutes and shows « Télécharger le
+ * PDF » as soon as the server offers it.
  * PENDING: polls GET /api/orientation/bilan/<id> every 5 s (or the server's
  * Retry-After) with If-None-Match, so an unchanged bilan costs a 304. A new
  * step updates the label in place; COMPLETED or FAILED fetches the page again
@@ -26,6 +29,45 @@
     }
   }
   wirePrint();
+
+  /** This page as the server renders it now, parsed (never inserted as a string). */
+  function fetchPage() {
+    return fetch(window.location.pathname, {
+      credentials: 'same-origin',
+      cache: 'no-store',
+      headers: { 'Accept': 'text/html' }
+    }).then(function (response) {
+      if (!response.ok) throw new Error('HTTP ' + response.status);
+      return response.text();
+    }).then(function (html) {
+      return new DOMParser().parseFromString(html, 'text/html');
+    });
+  }
+
+  /** Swaps in the server's actions (with the download link) once the PDF exists. */
+  function watchForPDF() {
+    var actions = document.getElementById('result-actions');
+    if (!actions || !actions.hasAttribute('data-pdf-pending') || actions.hasAttribute('data-watching')) return;
+    actions.setAttribute('data-watching', '');
+    var tries = 0;
+    function look() {
+      tries += 1;
+      fetchPage().then(function (doc) {
+        var fresh = doc.getElementById('result-actions');
+        var current = document.getElementById('result-actions');
+        if (fresh && current && fresh.querySelector('#pdf-download')) {
+          current.parentNode.replaceChild(document.importNode(fresh, true), current);
+          wirePrint();
+        } else if (tries < 30) {
+          setTimeout(look, 4000);
+        }
+      }).catch(function () {
+        if (tries < 30) setTimeout(look, 8000);
+      });
+    }
+    setTimeout(look, 2000);
+  }
+  watchForPDF();
 
   var id = state.getAttribute('data-bilan-id');
   if (state.getAttribute('data-status') !== 'PENDING' || !id) return;
@@ -59,15 +101,7 @@
   function showFinalState() {
     finished = true;
     clearTimeout(timer);
-    fetch(window.location.pathname, {
-      credentials: 'same-origin',
-      cache: 'no-store',
-      headers: { 'Accept': 'text/html' }
-    }).then(function (response) {
-      if (!response.ok) throw new Error('HTTP ' + response.status);
-      return response.text();
-    }).then(function (html) {
-      var doc = new DOMParser().parseFromString(html, 'text/html');
+    fetchPage().then(function (doc) {
       var fresh = doc.getElementById('bilan-state');
       if (!fresh || fresh.getAttribute('data-status') === 'PENDING') throw new Error('not final');
       // The new state is announced through its focused heading, not by reading
@@ -79,6 +113,7 @@
       state.innerHTML = fresh.innerHTML;
       if (doc.title) document.title = doc.title;
       wirePrint();
+      watchForPDF();
       var title = document.getElementById('state-title');
       if (title) title.focus();
       setTimeout(function () { state.setAttribute('aria-live', 'polite'); }, 1500);

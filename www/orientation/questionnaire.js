@@ -484,7 +484,7 @@
       return;
     }
     if (err.status === 403 && err.code === 'not_eligible') {
-      showBanner(err.message, { text: 'Voir mes bilans', attrs: { href: '/orientation/historique.html' } });
+      showBanner(err.message, { text: 'Voir mes bilans', attrs: { href: '/orientation/historique' } });
       return;
     }
     showBanner(err.message);
@@ -518,7 +518,7 @@
     setSubmitting(true);
     Api.postJSON('/api/orientation/create', buildPayload(), { timeout: 30000 }).then(function (r) {
       var data = r.data || {};
-      var fallback = data.bilanId ? '/orientation/resultat/' + encodeURIComponent(data.bilanId) : '/orientation/historique.html';
+      var fallback = data.bilanId ? '/orientation/resultat/' + encodeURIComponent(data.bilanId) : '/orientation/historique';
       setSubmitting(true, 'Bilan lancé, un instant…');
       window.location.assign(Api.safePath(data.resultUrl, fallback));
     }).catch(function (err) {

@@ -47,6 +47,10 @@ public struct Configuration: Sendable {
     public var runtimeDirectory: String
     public var loginPath: String
     public var demoMode: Bool
+    /// WeasyPrint, by path or by name (looked up in `PATH` when it runs).
+    public var weasyprintPath: String
+    /// How long one PDF may take before WeasyPrint is killed (SPEC §14).
+    public var pdfTimeoutSeconds: Int
 
     /// What a program needs beyond the database: checked only where it is used.
     public struct Needs: OptionSet, Sendable {
@@ -117,7 +121,9 @@ public struct Configuration: Sendable {
             templatesDirectory: env["TEMPLATES_DIR"] ?? executableDirectory + "/../share/bilan/templates",
             runtimeDirectory: env["RUNTIME_DIR"] ?? "/run/bilan",
             loginPath: env["LOGIN_PATH"] ?? "/auth/login.html",
-            demoMode: try reader.flag("BILAN_DEMO", default: false))
+            demoMode: try reader.flag("BILAN_DEMO", default: false),
+            weasyprintPath: env["WEASYPRINT_PATH"] ?? "weasyprint",
+            pdfTimeoutSeconds: try reader.integer("PDF_TIMEOUT", default: 60, range: 1...600))
     }
 }
 

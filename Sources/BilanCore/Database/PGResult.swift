@@ -2,7 +2,7 @@ public import CLibPQ
 
 /// The rows of one query, read as text (libpq's text format), freed with the object.
 public final class PGResult {
-    private let handle: OpaquePointer
+    let handle: OpaquePointer
 
     init(_ handle: OpaquePointer) { self.handle = handle }
 

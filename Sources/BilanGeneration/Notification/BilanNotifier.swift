@@ -8,11 +8,16 @@ import Logging
 /// "maybe sent": it is released when the transport refuses the message, and
 /// `"emailSentAt"` is stamped once it accepted it (or noted in the ledger
 /// when the database is gone by then). A claim left by a generator that died
-/// mid-send is taken over only after `unconfirmedRetrySeconds`.
+/// mid-send is taken over only after `unconfirmedRetrySeconds`. The report
+/// PDF goes with the mail when it was made by then (SPEC §14).
 public struct BilanNotifier {
     public static let subject = "✅ Votre Bilan d'Orientation est prêt !"
+    /// Bigger PDFs stay on the site: many mail servers refuse messages over
+    /// 10 MB, and base64 adds a third.
+    public static let maxAttachedBytes = 7 * 1024 * 1024
 
     let store: any NotificationStore
+    let pdfs: any ReportPDFAttachments
     let mailer: Mailer
     let publicURL: PublicURL
     let ledger: SentMailLedger
@@ -20,10 +25,11 @@ public struct BilanNotifier {
     let logger: Logger
 
     public init(
-        store: any NotificationStore, mailer: Mailer, publicURL: PublicURL, ledger: SentMailLedger,
-        unconfirmedRetrySeconds: Int, logger: Logger
+        store: any NotificationStore, pdfs: any ReportPDFAttachments, mailer: Mailer, publicURL: PublicURL,
+        ledger: SentMailLedger, unconfirmedRetrySeconds: Int, logger: Logger
     ) {
         self.store = store
+        self.pdfs = pdfs
         self.mailer = mailer
         self.publicURL = publicURL
         self.ledger = ledger
@@ -45,8 +51,10 @@ public struct BilanNotifier {
             "sections": .list(sections.map { .text($0) }),
             "helpCard": .bool(claim.distressFlag),
         ]
+        let attachments = attachedPDF(id)
         do {
-            try mailer.send(template: "bilan-ready", to: recipient, subject: Self.subject, values: values)
+            try mailer.send(
+                template: "bilan-ready", to: recipient, subject: Self.subject, values: values, attachments: attachments)
         } catch {
             logger.error(
                 "notification not sent; recovery will retry",
@@ -55,8 +63,24 @@ public struct BilanNotifier {
             return false
         }
         try recordSent(id)
-        logger.info("notification sent", metadata: ["bilan": "\(id)"])
+        logger.info("notification sent", metadata: ["bilan": "\(id)", "pdf_attached": "\(!attachments.isEmpty)"])
         return true
+    }
+
+    /// The report PDF as an attachment when it was made; one that cannot be
+    /// read or is too big never holds the mail back (the page offers it).
+    private func attachedPDF(_ id: String) -> [MailAttachment] {
+        do {
+            guard let pdf = try pdfs.pdfAttachment(id) else { return [] }
+            guard pdf.bytes.count <= Self.maxAttachedBytes else {
+                logger.warning("pdf too big to attach; the page offers it", metadata: ["bilan": "\(id)", "bytes": "\(pdf.bytes.count)"])
+                return []
+            }
+            return [MailAttachment(fileName: pdf.fileName, contentType: "application/pdf", bytes: pdf.bytes)]
+        } catch {
+            logger.warning("pdf not attached: unreadable", metadata: ["bilan": "\(id)", "cause": "\(error)"])
+            return []
+        }
     }
 
     /// Stamps `"emailSentAt"`; the ledger note covers the moment the database

@@ -1,7 +1,8 @@
 import BilanCore
 
 /// A notification mail: one recipient, a subject, and the same content as
-/// text and HTML (RFC 2046 `multipart/alternative`, text first).
+/// text and HTML (RFC 2046 `multipart/alternative`, text first), with files
+/// attached around it when there are any (`multipart/mixed`: the report PDF).
 public struct MailMessage: Sendable {
     public var from: String
     public var to: String
@@ -10,14 +11,19 @@ public struct MailMessage: Sendable {
     public var htmlBody: String
     /// Sender domain for the Message-ID.
     public var domain: String
+    public var attachments: [MailAttachment]
 
-    public init(from: String, to: String, subject: String, textBody: String, htmlBody: String, domain: String) {
+    public init(
+        from: String, to: String, subject: String, textBody: String, htmlBody: String, domain: String,
+        attachments: [MailAttachment] = []
+    ) {
         self.from = from
         self.to = to
         self.subject = subject
         self.textBody = textBody
         self.htmlBody = htmlBody
         self.domain = domain
+        self.attachments = attachments
     }
 
     /// The bare address of `from` (`Name <a@b>` → `a@b`), for the SMTP envelope.
@@ -28,7 +34,8 @@ public struct MailMessage: Sendable {
 /// headers, quoted-printable bodies), every line ≤ 78 octets.
 public enum MIMEBuilder {
     public static func build(_ message: MailMessage, dateMs: Int64, unique: String) -> [UInt8] {
-        let boundary = "=_bilan_" + unique
+        let alternative = "=_bilan_" + unique
+        let mixed = "=_bilan_mixed_" + unique
         var lines: [String] = []
         lines.append("Date: " + UTCTime.rfc5322(dateMs))
         lines.append(MailAddress.header("From", message.from))
@@ -36,20 +43,67 @@ public enum MIMEBuilder {
         lines.append(HeaderEncoding.fold("Subject", HeaderEncoding.encodedWords(message.subject)))
         lines.append("Message-ID: <\(unique)@\(message.domain)>")
         lines.append("MIME-Version: 1.0")
-        lines.append("Content-Type: multipart/alternative; boundary=\"\(boundary)\"")
+        if message.attachments.isEmpty {
+            lines.append("Content-Type: multipart/alternative; boundary=\"\(alternative)\"")
+        } else {
+            lines.append("Content-Type: multipart/mixed; boundary=\"\(mixed)\"")
+        }
         lines.append("Auto-Submitted: auto-generated")
         lines.append("")
         lines.append("This is a multi-part message in MIME format.")
+        if !message.attachments.isEmpty {
+            lines.append("--" + mixed)
+            lines.append("Content-Type: multipart/alternative; boundary=\"\(alternative)\"")
+            lines.append("")
+        }
         for (type, body) in [("text/plain", message.textBody), ("text/html", message.htmlBody)] {
-            lines.append("--" + boundary)
+            lines.append("--" + alternative)
             lines.append("Content-Type: \(type); charset=UTF-8")
             lines.append("Content-Transfer-Encoding: quoted-printable")
             lines.append("")
             lines.append(QuotedPrintable.encode(body))
         }
-        lines.append("--" + boundary + "--")
+        lines.append("--" + alternative + "--")
+        for attachment in message.attachments {
+            lines.append("--" + mixed)
+            lines += attachment.partLines
+        }
+        if !message.attachments.isEmpty { lines.append("--" + mixed + "--") }
         lines.append("")
         return Array(lines.joined(separator: "\r\n").utf8)
+    }
+}
+
+/// A file sent with a mail: its own part, base64 in 76-character lines
+/// (RFC 2045 §6.8). The name is ours (`bilan-orientation-2026-12-02.pdf`),
+/// plain ASCII, so it needs no RFC 2231 encoding.
+public struct MailAttachment: Sendable, Equatable {
+    public var fileName: String
+    public var contentType: String
+    public var bytes: [UInt8]
+
+    public init(fileName: String, contentType: String, bytes: [UInt8]) {
+        self.fileName = fileName
+        self.contentType = contentType
+        self.bytes = bytes
+    }
+
+    var partLines: [String] {
+        let name = String(fileName.filter { $0.isASCII && $0 != "\"" && $0 != "\\" && !$0.isNewline })
+        var lines = [
+            "Content-Type: \(contentType); name=\"\(name)\"",
+            "Content-Disposition: attachment; filename=\"\(name)\"",
+            "Content-Transfer-Encoding: base64",
+            "",
+        ]
+        let encoded = Array(Base64.encode(bytes).utf8)
+        var start = 0
+        while start < encoded.count {
+            let end = min(start + 76, encoded.count)
+            lines.append(String(decoding: encoded[start..<end], as: UTF8.self))
+            start = end
+        }
+        return lines
     }
 }
 

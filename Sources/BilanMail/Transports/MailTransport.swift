@@ -36,7 +36,10 @@ public struct Mailer {
     }
 
     /// Renders `mail/<name>.txt` and `mail/<name>.html` with `values` and sends them.
-    public func send(template name: String, to recipient: String, subject: String, values: TemplateValue) throws {
+    public func send(
+        template name: String, to recipient: String, subject: String, values: TemplateValue,
+        attachments: [MailAttachment] = []
+    ) throws {
         guard MailAddress.isPlausible(recipient) else {
             throw MailError(transport: "mail", detail: "adresse destinataire invalide")
         }
@@ -44,7 +47,8 @@ public struct Mailer {
         let html = try templates.template("mail/\(name).html").render(values)
         let message = MailMessage(
             from: configuration.mailFrom, to: recipient, subject: subject, textBody: text, htmlBody: html,
-            domain: MailAddress.bare(configuration.mailFrom).split(separator: "@").last.map(String.init) ?? "localhost")
+            domain: MailAddress.bare(configuration.mailFrom).split(separator: "@").last.map(String.init) ?? "localhost",
+            attachments: attachments)
         let unique = SessionIdentifier.unique()
         let bytes = MIMEBuilder.build(message, dateMs: UTCTime.nowMilliseconds(), unique: unique)
         try transport.send(bytes, envelopeFrom: message.envelopeFrom, recipient: recipient)

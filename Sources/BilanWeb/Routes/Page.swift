@@ -3,55 +3,64 @@ import BilanMarkdown
 import Logging
 
 /// `GET /orientation/resultat/<id>`: the result page in its three states,
-/// rendered from `templates/pages/result.html` (SPEC §6).
+/// rendered from `templates/pages/result.html` (SPEC §6); and the other
+/// pages of `bilan-page`: the report PDF (`<id>.pdf`, `ReportPDFDownload`)
+/// and the history (`/orientation/historique`, `HistoryPage`), SPEC §14.
 public struct PageRoute: RequestHandler {
     static let prefix = "/orientation/resultat/"
     let configuration: Configuration
-    let logger: Logger
+    let pages: PageResponses
     let bilans: any BilanLookup
     let eligibility: any EligibilityStore
-    let templates: TemplateLibrary
+    let pdfs: any ReportPDFLookup
+    let history: HistoryPage
     let wording: AnswerWording?
     let linkHosts: Set<String>
 
     public init(context: WebContext) {
         let store = PostgresRouteStore(database: context.database)
-        self.init(configuration: context.configuration, logger: context.logger, bilans: store, eligibility: store)
+        self.init(
+            configuration: context.configuration, logger: context.logger, sessions: store, bilans: store,
+            eligibility: store, pdfs: store)
     }
 
-    init(configuration: Configuration, logger: Logger, bilans: any BilanLookup, eligibility: any EligibilityStore) {
+    init(
+        configuration: Configuration, logger: Logger, sessions: any SessionStore, bilans: any BilanLookup,
+        eligibility: any EligibilityStore, pdfs: any ReportPDFLookup
+    ) {
         self.configuration = configuration
-        self.logger = logger
+        self.pages = PageResponses(
+            configuration: configuration, logger: logger,
+            templates: TemplateLibrary(directory: configuration.templatesDirectory))
         self.bilans = bilans
         self.eligibility = eligibility
-        self.templates = TemplateLibrary(directory: configuration.templatesDirectory)
+        self.pdfs = pdfs
         self.wording = AnswerWording.loadForPages(configuration, logger: logger)
+        self.history = HistoryPage(pages: pages, sessions: sessions, bilans: bilans, wording: wording)
         self.linkHosts = Set(configuration.reportLinkHosts)
     }
 
     public func handle(_ request: Request) throws -> Response {
-        guard request.path.hasPrefix(Self.prefix) else { return try notFoundPage() }
+        let isHistory = request.path == HistoryPage.path
+        guard isHistory || request.path.hasPrefix(Self.prefix) else { return try pages.notFoundPage() }
         guard request.method == "GET" || request.method == "HEAD" else { throw HTTPError.methodNotAllowed(["GET", "HEAD"]) }
         guard let token = SessionAuth.token(in: request, cookieName: configuration.sessionCookie) else {
-            return redirectToLogin(request)
+            return pages.redirectToLogin(request)
         }
-        let id = BilanID.parse(request.path.dropFirst(Self.prefix.count))
-        guard let found = try lookup(id: id, token: token) else { return unavailablePage() }
+        if isHistory { return try history.respond(request, token: token) }
+        let idText = request.path.dropFirst(Self.prefix.count)
+        if idText.hasSuffix(ReportPDFDownload.suffix) {
+            return try ReportPDFDownload(pages: pages, pdfs: pdfs)
+                .respond(request, idText: idText.dropLast(ReportPDFDownload.suffix.count), token: token)
+        }
+        let id = BilanID.parse(idText)
+        guard let found = try pages.whileDatabaseAnswers({ try bilans.bilan(id: id, forSession: token) }) else {
+            return pages.unavailablePage()
+        }
         switch found {
-        case .noSession: return redirectToLogin(request)
-        case .notFound: return try notFoundPage()
+        case .noSession: return pages.redirectToLogin(request)
+        case .notFound: return try pages.notFoundPage()
         case .found(let user, let bilan): return Response.html(200, try render(bilan, user: user))
-        }
-    }
-
-    /// The session's bilan, or nil while the database is unreachable (the
-    /// page then says so in HTML rather than in JSON).
-    private func lookup(id: String?, token: String) throws -> SessionBilan? {
-        do {
-            return try bilans.bilan(id: id, forSession: token)
-        } catch let error as DatabaseError where error.kind == .connectionLost {
-            logger.warning("database unavailable", metadata: ["cause": "\(error.message)"])
-            return nil
         }
     }
 
@@ -75,12 +84,20 @@ public struct PageRoute: RequestHandler {
             let report = renderedReport(bilan)
             values["reportHtml"] = .text(report.html)
             values["toc"] = .list(report.sections.map { ["anchor": .text($0.anchor), "title": .text($0.title)] })
+            // The link only once the PDF exists (SPEC §14); until then the
+            // page says it is on its way and result.js looks again. A lookup
+            // that fails only leaves the link out: the report is the page.
+            if (try? pdfs.hasReportPDF(bilan.id)) == true {
+                values["pdfUrl"] = .text(Self.prefix + bilan.id + ReportPDFDownload.suffix)
+            } else {
+                values["pdfPending"] = true
+            }
         }
         if bilan.status == .failed {
             values["errorMessage"] = .text(bilan.errorMessage ?? BilanMessages.genericFailure)
             values["canRetry"] = .bool(try canStartAgain(user))
         }
-        return try pageTemplate("result.html").render(.object(values))
+        return try pages.pageTemplate("result.html").render(.object(values))
     }
 
     /// The HTML the generator stored at completion; reports stored before
@@ -94,33 +111,5 @@ public struct PageRoute: RequestHandler {
     private func canStartAgain(_ user: String) throws -> Bool {
         if case .eligible = Eligibility.decide(try eligibility.eligibilityFacts(ofUser: user)) { return true }
         return false
-    }
-
-    private func redirectToLogin(_ request: Request) -> Response {
-        let target = configuration.loginPath + "?returnTo=" + FormDecoding.encode(request.path)
-        return Response.redirect(302, to: target)
-    }
-
-    private func notFoundPage() throws -> Response {
-        Response.html(404, try pageTemplate("not-found.html").render([:]))
-    }
-
-    private func unavailablePage() -> Response {
-        Response.html(
-            503,
-            SimplePage.render(
-                title: "Service momentanément indisponible",
-                message: "Votre bilan est en sécurité. Réessayez dans quelques instants.",
-                linkText: "Recharger", linkHref: "."),
-            headers: [("Retry-After", "5")])
-    }
-
-    private func pageTemplate(_ name: String) throws -> Template {
-        do {
-            return try templates.template("pages/" + name)
-        } catch {
-            logger.error("page template unusable", metadata: ["cause": "\(error)"])
-            throw HTTPError.internalError
-        }
     }
 }

@@ -35,6 +35,30 @@ enum SessionBilan {
     case found(user: String, BilanSnapshot)
 }
 
+/// A session's report PDFs (SPEC §14), as the download and the page see them.
+protocol ReportPDFLookup {
+    /// The session, the bilan and its PDF in one round trip. A malformed
+    /// (nil), unknown or foreign id and a PDF not made yet all give
+    /// `notFound`: nothing tells them apart.
+    func reportPDF(id: String?, forSession token: String) throws -> SessionPDF
+    /// Whether the PDF of a bilan (already the session's) has been made:
+    /// the page links to it only then.
+    func hasReportPDF(_ id: String) throws -> Bool
+}
+
+enum SessionPDF {
+    case noSession
+    case notFound
+    case found(ReportPDF)
+}
+
+struct ReportPDF {
+    var bytes: [UInt8]
+    /// Computed by PostgreSQL when the PDF was stored (md5 of the bytes).
+    var etag: String
+    var completedAtMs: Int64
+}
+
 /// Where the create route stores a new bilan.
 protocol CreateStore {
     /// In one transaction holding the user's create lock, so N simultaneous

@@ -16,6 +16,8 @@ struct BilanSnapshot {
     /// The report as rendered at completion, and its table of contents (JSON).
     var reportHTML: String?
     var reportTOC: String?
+    /// Its PDF was made (read by the history only).
+    var hasPDF = false
 
     /// The « Besoin d'en parler ? » card comes first: a free text showed
     /// distress, or Gemini refused the content (never « reformulez »).
@@ -71,7 +73,7 @@ extension BilanSnapshot {
         reportTOC = row.string(0, offset + 12)
     }
 
-    /// From `historyForUser`'s columns (no report, no message).
+    /// From `historyForUser`'s columns (no report, no message; whether the PDF exists).
     init?(summaryRow rows: PGResult, index: Int) {
         guard let id = rows.string(index, 0), let status = rows.string(index, 1).flatMap(BilanStatus.init(rawValue:))
         else { return nil }
@@ -82,5 +84,6 @@ extension BilanSnapshot {
         updatedAtMs = rows.int64(index, 4) ?? 0
         completedAtMs = rows.int64(index, 5)
         questionnaire = rows.string(index, 6)
+        hasPDF = rows.bool(index, 7) == true
     }
 }

@@ -34,7 +34,9 @@ final class InMemorySite {
         StatusRoutes(configuration: configuration, logger: Self.logger, sessions: store, bilans: store, monitoring: store)
     }
     var pageRoute: PageRoute {
-        PageRoute(configuration: configuration, logger: Self.logger, bilans: store, eligibility: store)
+        PageRoute(
+            configuration: configuration, logger: Self.logger, sessions: store, bilans: store, eligibility: store,
+            pdfs: store)
     }
     var authRoutes: AuthRoutes {
         AuthRoutes(configuration: configuration, logger: Self.logger, store: store, spawner: spawner)

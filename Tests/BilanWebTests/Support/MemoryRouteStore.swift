@@ -33,6 +33,8 @@ final class MemoryRouteStore {
     var bilans: [StoredBilan] = []
     var loginLinks: [StoredLoginLink] = []
     var mailQueue: [StoredMail] = []
+    /// Bilan id → its PDF, once made.
+    var pdfs: [String: (bytes: [UInt8], etag: String)] = [:]
     var unreachable = false
     let nowMs = UTCTime.nowMilliseconds()
     private var lastBilanNumber = 0
@@ -97,15 +99,34 @@ extension MemoryRouteStore: BilanLookup {
         return .found(user: user, stored.snapshot)
     }
 
-    /// As `historyForUser` reads them: no report, no message.
+    /// As `historyForUser` reads them: no report, no message; whether the PDF was made.
     func history(ofUser user: String) throws -> [BilanSnapshot] {
         try ensureReachable()
         return bilans.filter { $0.user == user }.sorted { $0.snapshot.createdAtMs > $1.snapshot.createdAtMs }.map {
             let full = $0.snapshot
             return BilanSnapshot(
                 id: full.id, status: full.status, step: full.step, createdAtMs: full.createdAtMs,
-                updatedAtMs: full.updatedAtMs, completedAtMs: full.completedAtMs, questionnaire: full.questionnaire)
+                updatedAtMs: full.updatedAtMs, completedAtMs: full.completedAtMs, questionnaire: full.questionnaire,
+                hasPDF: pdfs[full.id] != nil)
         }
+    }
+}
+
+extension MemoryRouteStore: ReportPDFLookup {
+    /// As `PDFQueries.forSession`: a PDF only of the session's own completed bilan.
+    func reportPDF(id: String?, forSession token: String) throws -> SessionPDF {
+        try ensureReachable()
+        guard let user = sessions[token] else { return .noSession }
+        guard let stored = bilans.first(where: { $0.snapshot.id == id && $0.user == user }),
+            stored.snapshot.status == .completed, let pdf = pdfs[stored.snapshot.id],
+            let completedAt = stored.snapshot.completedAtMs
+        else { return .notFound }
+        return .found(ReportPDF(bytes: pdf.bytes, etag: pdf.etag, completedAtMs: completedAt))
+    }
+
+    func hasReportPDF(_ id: String) throws -> Bool {
+        try ensureReachable()
+        return pdfs[id] != nil
     }
 }
 

@@ -13,7 +13,8 @@ public enum BilanQueries {
         "bilan_lookup_for_session", "SELECT * FROM orientation_session_bilan($1, $2::uuid)")
 
     /// A user's bilans, newest first (history). $1 user id.
-    /// Columns: id, status, progressStep, createdAt, updatedAt, completedAt, questionnaire.
+    /// Columns: id, status, progressStep, createdAt, updatedAt, completedAt, questionnaire,
+    /// whether its PDF was made (the history page links to it).
     public static let historyForUser = SQLStatement(
         "bilan_history_for_user",
         """
@@ -21,7 +22,8 @@ public enum BilanQueries {
                (extract(epoch FROM b."createdAt") * 1000)::bigint,
                (extract(epoch FROM b."updatedAt") * 1000)::bigint,
                (extract(epoch FROM b."completedAt") * 1000)::bigint,
-               b."questionnaire"::text
+               b."questionnaire"::text,
+               EXISTS (SELECT 1 FROM "orientation_bilan_pdfs" p WHERE p."bilanId" = b."id" AND p."pdf" IS NOT NULL)
           FROM "orientation_bilans" b
          WHERE b."userId" = $1::uuid
          ORDER BY b."createdAt" DESC
