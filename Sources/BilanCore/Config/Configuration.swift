@@ -47,6 +47,10 @@ public struct Configuration: Sendable {
     public var runtimeDirectory: String
     public var loginPath: String
     public var demoMode: Bool
+    /// Web Push's VAPID identity; nil when the feature is off (SPEC §14).
+    public var push: PushSettings?
+    /// `PUSH_ALLOW_HTTP=true`: plain-http endpoints, for local test push services only.
+    public var pushAllowHTTP: Bool
 
     /// What a program needs beyond the database: checked only where it is used.
     public struct Needs: OptionSet, Sendable {
@@ -117,7 +121,9 @@ public struct Configuration: Sendable {
             templatesDirectory: env["TEMPLATES_DIR"] ?? executableDirectory + "/../share/bilan/templates",
             runtimeDirectory: env["RUNTIME_DIR"] ?? "/run/bilan",
             loginPath: env["LOGIN_PATH"] ?? "/auth/login.html",
-            demoMode: try reader.flag("BILAN_DEMO", default: false))
+            demoMode: try reader.flag("BILAN_DEMO", default: false),
+            push: try PushSettings.load(env),
+            pushAllowHTTP: try reader.flag("PUSH_ALLOW_HTTP", default: false))
     }
 }
 
