@@ -38,13 +38,18 @@ public struct PushSettings: Sendable, CustomStringConvertible {
         }
         let privateKey = try key("VAPID_PRIVATE_KEY", env, length: 32)
         let subject = env["VAPID_SUBJECT"] ?? ""
-        guard (subject.hasPrefix("mailto:") && subject.count > 7 && subject.contains("@"))
-            || (subject.hasPrefix("https://") && PushEndpoint.origin(of: subject) != nil),
-            !subject.contains("\n"), !subject.contains("\"")
-        else {
+        guard isValidSubject(subject) else {
             throw ConfigurationError(setting: "VAPID_SUBJECT", problem: "\"\(subject)\" is neither a mailto: address nor an https: URL")
         }
         return PushSettings(publicKey: publicKey, privateKey: privateKey, subject: subject)
+    }
+
+    /// RFC 8292 §2.1: a `mailto:` address or an `https:` URL the push
+    /// service's operators can reach us at; nothing that could break the JWT.
+    public static func isValidSubject(_ subject: String) -> Bool {
+        guard subject.utf8.allSatisfy({ $0 > 0x20 && $0 != UInt8(ascii: "\"") && $0 != 0x5C }) else { return false }
+        if subject.hasPrefix("mailto:") { return subject.count > 7 && subject.contains("@") }
+        return subject.hasPrefix("https://") && PushEndpoint.origin(of: subject) != nil
     }
 
     /// The key's bytes; the message never echoes the value (it may be the private key).
