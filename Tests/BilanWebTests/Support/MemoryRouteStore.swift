@@ -33,6 +33,8 @@ final class MemoryRouteStore {
     var bilans: [StoredBilan] = []
     var loginLinks: [StoredLoginLink] = []
     var mailQueue: [StoredMail] = []
+    /// Browsers' push subscriptions, oldest first.
+    var pushSubscriptions: [(user: String, subscription: PushSubscription)] = []
     var unreachable = false
     let nowMs = UTCTime.nowMilliseconds()
     private var lastBilanNumber = 0
@@ -61,7 +63,7 @@ final class MemoryRouteStore {
         return id
     }
 
-    private func ensureReachable() throws {
+    func ensureReachable() throws {
         if unreachable { throw DatabaseError(kind: .connectionLost, message: "connection refused", sqlState: "08006") }
     }
 
