@@ -26,6 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 from testservers import fake_report_writer as writer
+from testservers.portfile import write_port_file
 
 GENERATE_PATH = re.compile(r"^/v1beta/models/([A-Za-z0-9._-]+):generateContent$")
 MODEL_PATH = re.compile(r"^/v1beta/models/([A-Za-z0-9._-]+)$")
@@ -882,14 +883,6 @@ class FakeGeminiServer(ThreadingHTTPServer):
 # ---------------------------------------------------------------------------
 # Command line
 # ---------------------------------------------------------------------------
-
-def write_port_file(path, port):
-    """Write atomically, so a launcher polling the file never reads half a number."""
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w", encoding="ascii") as handle:
-        handle.write(f"{port}\n")
-    os.replace(tmp, path)
-
 
 def stop_on_sigterm(signum, frame):
     # Launchers (make run, test fixtures) send SIGTERM: leave as on Ctrl-C.
