@@ -9,8 +9,8 @@ RELEASE_BIN := .build/release
 # Debian packages: the C libraries we link, the servers of the local stack,
 # and what the tests drive (Python test tools, Chromium for the browser test).
 BUILD_PACKAGES := libfcgi-dev libpq-dev libcurl4-openssl-dev libcmark-gfm-dev libcmark-gfm-extensions-dev pkg-config
-RUN_PACKAGES := nginx-light postgresql spawn-fcgi multiwatch fcgiwrap python3 python3-aiosmtpd
-TEST_PACKAGES := python3-pytest python3-requests python3-selenium chromium chromium-driver libfcgi-bin
+RUN_PACKAGES := nginx-light postgresql spawn-fcgi multiwatch fcgiwrap python3 python3-aiosmtpd python3-cryptography
+TEST_PACKAGES := python3-pytest python3-requests python3-selenium python3-cryptography chromium chromium-driver libfcgi-bin
 
 PREFIX ?= /usr/local
 DESTDIR ?=
