@@ -62,6 +62,15 @@ def wait_for(predicate, timeout: float, what: str, interval: float = 0.05):
     raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
+def control(port: int | None, method: str, path: str, body=None):
+    """Calls a local test server's JSON control API (`/_control/...`)."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read() or b"null")
+
+
 class Stack:
     """One complete local deployment under `root`."""
 
@@ -320,11 +329,7 @@ class Stack:
 
     def push_service(self, method: str, path: str, body=None):
         """Calls the local push service's control API."""
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(f"http://127.0.0.1:{self.push_port}{path}", data=data, method=method,
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read() or b"null")
+        return control(self.push_port, method, path, body)
 
     def push_subscription(self, session_token: str, name: str | None = None) -> dict:
         """A browser-like subscription at the local push service, made with
@@ -345,11 +350,7 @@ class Stack:
 
     def gemini(self, method: str, path: str, body=None):
         """Calls the fake Gemini server's control API."""
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(f"http://127.0.0.1:{self.gemini_port}{path}", data=data, method=method,
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read() or b"null")
+        return control(self.gemini_port, method, path, body)
 
     # ---- handlers ----------------------------------------------------------
     def start_handlers(self):

@@ -27,7 +27,6 @@ import hmac
 import json
 import re
 import secrets
-import signal
 import sys
 import threading
 import time
@@ -40,7 +39,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from testservers.portfile import write_port_file
+from testservers.server_support import serve_until_stopped
 
 PUSH_PATH = re.compile(r"^/push/([A-Za-z0-9_-]+)$")
 SUBSCRIPTION_PATH = re.compile(r"^/_control/subscriptions/([A-Za-z0-9_-]+)(/answers)?$")
@@ -396,10 +395,6 @@ class PushServiceServer(ThreadingHTTPServer):
 # Command line
 # ---------------------------------------------------------------------------
 
-def stop_on_sigterm(signum, frame):
-    raise KeyboardInterrupt
-
-
 def parse_args(argv):
     parser = argparse.ArgumentParser(description="Local Web Push service (RFC 8030/8291/8292) for tests and demos.")
     parser.add_argument("--host", default="127.0.0.1")
@@ -412,19 +407,9 @@ def parse_args(argv):
 def main(argv=None):
     args = parse_args(argv)
     server = PushServiceServer((args.host, args.port), State(args.record))
-    port = server.server_address[1]
-    signal.signal(signal.SIGTERM, stop_on_sigterm)
-    if args.port_file:
-        write_port_file(args.port_file, port)
-    log(f"listening on http://{args.host}:{port} (pushes to /push/<id>, control under /_control/)"
-        + (f", recording to {args.record}" if args.record else ""))
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-        log("stopped")
+    serve_until_stopped(server, args.port_file, log, (
+        f"listening on http://{args.host}:{server.server_address[1]} (pushes to /push/<id>, control under /_control/)"
+        + (f", recording to {args.record}" if args.record else "")))
     return 0
 
 

@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
-from testservers.portfile import write_port_file
+from testservers.server_support import write_port_file
 
 HOSTNAME = "smtp-sink.localhost"  # fixed, so startup never waits on a DNS lookup
 

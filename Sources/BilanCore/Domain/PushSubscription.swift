@@ -60,15 +60,7 @@ public struct PushSubscription: Equatable, Sendable {
 }
 
 /// Why a subscription is refused: the field at fault and a French sentence.
-public struct PushSubscriptionError: Error, Equatable, Sendable {
-    public var field: String?
-    public var message: String
-
-    public init(field: String?, _ message: String) {
-        self.field = field
-        self.message = message
-    }
-}
+public typealias PushSubscriptionError = FieldError
 
 /// What a push service's address tells: its origin, the VAPID `aud` (RFC 8292 §2).
 public enum PushEndpoint {
