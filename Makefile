@@ -10,8 +10,8 @@ RELEASE_BIN := .build/release
 # (and WeasyPrint with the fonts the report PDF names), and what the tests
 # drive (Python test tools, Chromium for the browser test, pdftotext).
 BUILD_PACKAGES := libfcgi-dev libpq-dev libcurl4-openssl-dev libcmark-gfm-dev libcmark-gfm-extensions-dev pkg-config
-RUN_PACKAGES := nginx-light postgresql spawn-fcgi multiwatch fcgiwrap python3 python3-aiosmtpd weasyprint fonts-dejavu-core
-TEST_PACKAGES := python3-pytest python3-requests python3-selenium chromium chromium-driver libfcgi-bin poppler-utils
+RUN_PACKAGES := nginx-light postgresql spawn-fcgi multiwatch fcgiwrap python3 python3-aiosmtpd python3-cryptography weasyprint fonts-dejavu-core
+TEST_PACKAGES := python3-pytest python3-requests python3-selenium python3-cryptography chromium chromium-driver libfcgi-bin poppler-utils
 
 PREFIX ?= /usr/local
 DESTDIR ?=

@@ -29,6 +29,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        // Web Push: P-256 ECDH and ECDSA, HKDF, AES-GCM (RFC 8291, RFC 8292).
+        // It brings Foundation along: only the generator and bilan-admin link it.
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // C libraries, one module each.
@@ -57,10 +60,17 @@ let package = Package(
         .target(
             name: "BilanWeb", dependencies: ["BilanCore", "BilanMarkdown", "CFastCGI", "CSpawn"],
             swiftSettings: strict),
+        // Web Push as a server sends it: aes128gcm payloads (RFC 8291), VAPID
+        // (RFC 8292) and delivery over BilanHTTP (RFC 8030). No handler links it.
+        .target(
+            name: "BilanPush",
+            dependencies: ["BilanCore", "BilanHTTP", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
         // The generator's mechanisms: queue, Gemini client, passes, the report
         // PDF (WeasyPrint run under a time limit through CSpawn), recovery.
         .target(
-            name: "BilanGeneration", dependencies: ["BilanCore", "BilanHTTP", "BilanMail", "BilanMarkdown", "CSpawn"],
+            name: "BilanGeneration",
+            dependencies: ["BilanCore", "BilanHTTP", "BilanMail", "BilanMarkdown", "BilanPush", "CSpawn"],
             swiftSettings: strict),
 
         handler("bilan-eligibility", folder: "Eligibility"),
@@ -74,7 +84,7 @@ let package = Package(
         .executableTarget(
             name: "bilan-admin",
             dependencies: [
-                "BilanGeneration", "BilanWeb",
+                "BilanGeneration", "BilanPush", "BilanWeb",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/Admin", swiftSettings: strict),
@@ -92,7 +102,11 @@ let package = Package(
             name: "BilanMailTests", dependencies: ["BilanMail", "BilanCore", "BilanTestSupport", "CCurl"], swiftSettings: strict),
         .testTarget(
             name: "BilanGenerationTests",
-            dependencies: ["BilanGeneration", "BilanMarkdown", "BilanCore", "BilanTestSupport", "CCurl", "CCmark", "CSpawn"],
+            dependencies: ["BilanGeneration", "BilanMarkdown", "BilanCore", "BilanPush", "BilanTestSupport", "CCurl", "CCmark", "CSpawn"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "BilanPushTests",
+            dependencies: ["BilanPush", "BilanCore", "BilanTestSupport", "CCurl", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict),
     ]
 )

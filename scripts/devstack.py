@@ -1,7 +1,8 @@
 """The whole stack on one machine, from real parts: a throwaway PostgreSQL
 cluster, the migrations, the FastCGI handlers under spawn-fcgi (or fcgiwrap in
 CGI mode), nginx with the shipped snippet, and the local Gemini-compatible and
-SMTP servers. `make run`, `make eval`, `make bench` and the Python suites all
+SMTP servers, and (push=True) the local Web Push service with a fresh VAPID
+pair. `make run`, `make eval`, `make bench` and the Python suites all
 start it through here, so what the tests exercise is what a newcomer runs.
 Import it as `scripts.devstack` from the repository root (pytest.ini).
 
@@ -64,6 +65,15 @@ def wait_for(predicate, timeout: float, what: str, interval: float = 0.05):
     raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
+def control(port: int | None, method: str, path: str, body=None):
+    """Calls a local test server's JSON control API (`/_control/...`)."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read() or b"null")
+
+
 class Stack:
     """One complete local deployment under `root`."""
 
@@ -72,7 +82,7 @@ class Stack:
                  env: dict[str, str] | None = None, gemini_latency_ms: int = 0,
                  demo: bool = False, database_url: str | None = None, share_dir: Path | None = None,
                  tls: bool = False, nginx_locations: str = "", access_log: bool = True,
-                 parcoursup: Path | None = None):
+                 parcoursup: Path | None = None, push: bool = False):
         self.root = Path(root).resolve()
         # An installed tree's data folder (`make install`'s <PREFIX>/share/bilan):
         # nginx's snippets and www/ come from it instead of the repository, and
@@ -105,6 +115,11 @@ class Stack:
         self.env: dict[str, str] = {}
         self.gemini_port: int | None = None
         self.smtp_port: int | None = None
+        # push=True: testservers/push_service.py runs, and the programs get a
+        # VAPID pair made by `bilan-admin vapid-keys` and PUSH_ALLOW_HTTP=true
+        # (its endpoints are plain http), unless VAPID settings are given.
+        self.push = push
+        self.push_port: int | None = None
         self._pg_root: Path | None = None
 
     # ---- paths -----------------------------------------------------------
@@ -158,6 +173,7 @@ class Stack:
             database_url = self.external_database or self.start_postgres()
             self.start_gemini()
             self.start_smtp()
+            self.start_push()
             self.env = self.settings(database_url)
             self.admin("migrate")
             if self.parcoursup:
@@ -172,7 +188,7 @@ class Stack:
 
     def stop(self):
         self.stop_handlers()
-        for name in [name for name in self.processes if name != "postgres"]:  # nginx, gemini, smtp, extras
+        for name in [name for name in self.processes if name != "postgres"]:  # nginx, gemini, smtp, push, extras
             self.stop_process(name)
         self.stop_postgres()
 
@@ -211,8 +227,18 @@ class Stack:
             env["MAIL_DIR"] = str(self.mail_dir)
         if self.demo:
             env["BILAN_DEMO"] = "1"
+        if self.push_port and "VAPID_PRIVATE_KEY" not in self.overrides:
+            env.update(self.vapid_settings())
         env.update(self.overrides)
         return env
+
+    def vapid_settings(self) -> dict[str, str]:
+        """A fresh VAPID pair, made by the admin CLI as a sysadmin would."""
+        made = subprocess.run([str(self.bin_dir / "bilan-admin"), "vapid-keys", "--json"],
+                              capture_output=True, text=True, check=True, env={"PATH": os.environ.get("PATH", "")})
+        pair = json.loads(made.stdout)
+        return {"VAPID_PUBLIC_KEY": pair["publicKey"], "VAPID_PRIVATE_KEY": pair["privateKey"],
+                "VAPID_SUBJECT": "mailto:push@example.org", "PUSH_ALLOW_HTTP": "true"}
 
     # ---- PostgreSQL ------------------------------------------------------
     def start_postgres(self) -> str:
@@ -294,13 +320,46 @@ class Stack:
     def stop_smtp(self):
         self.stop_process("smtp")
 
+    def start_push(self):
+        if not self.push:
+            return
+        port_file = self.root / "run" / "push.port"
+        port_file.unlink(missing_ok=True)
+        (self.root / "push").mkdir(parents=True, exist_ok=True)
+        self.spawn_module("push", "testservers.push_service",
+                          ["--port", "0", "--port-file", str(port_file), "--record", str(self.push_messages_file)])
+        self.push_port = int(wait_for(lambda: port_file.exists() and port_file.read_text().strip(), 10,
+                                      "the local push service"))
+
+    @property
+    def push_messages_file(self) -> Path:
+        """Every push the local service delivered, decrypted, one JSON line each."""
+        return self.root / "push" / "messages.jsonl"
+
+    def push_service(self, method: str, path: str, body=None):
+        """Calls the local push service's control API."""
+        return control(self.push_port, method, path, body)
+
+    def push_subscription(self, session_token: str, name: str | None = None) -> dict:
+        """A browser-like subscription at the local push service, made with
+        the site's VAPID key and posted to /api/orientation/push as the
+        page does for the user of `session_token`."""
+        options = {"applicationServerKey": self.env["VAPID_PUBLIC_KEY"]}
+        if name:
+            options["id"] = name
+        subscription = self.push_service("POST", "/_control/subscriptions", options)
+        body = {key: subscription[key] for key in ("endpoint", "expirationTime", "keys")}
+        request = urllib.request.Request(
+            self.base_url + "/api/orientation/push", data=json.dumps(body).encode(), method="POST",
+            headers={"Content-Type": "application/json", "Origin": self.base_url,
+                     "Cookie": f"{self.env.get('SESSION_COOKIE', 'bilan_session')}={session_token}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 201, response.status
+        return subscription
+
     def gemini(self, method: str, path: str, body=None):
         """Calls the fake Gemini server's control API."""
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(f"http://127.0.0.1:{self.gemini_port}{path}", data=data, method=method,
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read() or b"null")
+        return control(self.gemini_port, method, path, body)
 
     # ---- handlers ----------------------------------------------------------
     def start_handlers(self):

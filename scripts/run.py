@@ -22,7 +22,8 @@ SETTINGS = ["DATABASE_URL", "DIRECT_URL", "DATABASE_PREPARED", "PUBLIC_URL", "GE
             "SUPPORT_URL", "SESSION_COOKIE", "MAX_GENERATORS", "MAX_ATTEMPTS", "GENERATOR_PATH", "TEMPLATES_DIR",
             "LOG_LEVEL", "SENDMAIL_PATH", "GEMINI_MAX_TRIES", "GEMINI_RETRY_BASE_MS", "REQUEUE_BASE_SECONDS",
             "MAIL_UNCONFIRMED_RETRY_SECONDS", "LOGIN_PATH", "GEMINI_FALLBACK_MODELS", "GEMINI_THINKING_LEVEL",
-            "GEMINI_THINKING_BUDGET", "GEMINI_TEMPERATURE", "REPORT_LINK_HOSTS", "WEASYPRINT_PATH", "PDF_TIMEOUT"]
+            "GEMINI_THINKING_BUDGET", "GEMINI_TEMPERATURE", "REPORT_LINK_HOSTS", "WEASYPRINT_PATH", "PDF_TIMEOUT",
+            "VAPID_PUBLIC_KEY", "VAPID_PRIVATE_KEY", "VAPID_SUBJECT", "PUSH_ALLOW_HTTP"]
 DEMO_EMAIL = os.environ.get("DEMO_EMAIL", "eleve.demo@example.org")
 
 
@@ -65,7 +66,10 @@ def main():
     port = int(os.environ.get("PORT", "8080"))
     overrides = {key: os.environ[key] for key in SETTINGS if os.environ.get(key)}
     demo = "GEMINI_API_KEY" not in overrides
-    stack = Stack(REPO / "var", port=port, env=overrides, demo=demo,
+    # Without a VAPID identity of the site's own, the demo makes one and runs
+    # the local push service, so a push arrives end to end on this machine.
+    local_push = "VAPID_PRIVATE_KEY" not in overrides
+    stack = Stack(REPO / "var", port=port, env=overrides, demo=demo, push=local_push,
                   database_url=overrides.get("DATABASE_URL"), gemini_latency_ms=1500 if demo else 0)
     print(f"starting the stack under {stack.root} …", flush=True)
     stack.start()
@@ -75,6 +79,10 @@ def main():
             "WHERE lower(u.email) = lower(:'v1')", DEMO_EMAIL):
         stack.admin("payment", "add", DEMO_EMAIL, "--plan", "ANNUAL")
     link = login_link(stack) if stack.env.get("MAIL_TRANSPORT") == "file" else None
+    if local_push:
+        # The demo subscriber's "device": a subscription at the local push
+        # service, posted through the real route as the page's button does.
+        stack.push_subscription(stack.admin("session", DEMO_EMAIL).stdout.strip())
     stop = threading.Event()
     threading.Thread(target=recover_every_minute, args=(stack, stop), daemon=True).start()
 
@@ -85,6 +93,9 @@ def main():
     print(f"  Demo subscriber: {DEMO_EMAIL}")
     print(f"  Log in with:     {link}" if link else f"  Log in at {stack.base_url}/auth/login.html (link sent by mail)")
     print(f"  Mails:           {stack.mail_dir}/" if stack.env.get("MAIL_TRANSPORT") == "file" else "")
+    if local_push:
+        print(f"  Web Push:        local push service on http://127.0.0.1:{stack.push_port}; the demo subscriber's")
+        print(f"                   pushes, decrypted, land in {stack.push_messages_file}")
     print(f"  Logs:            {stack.root / 'log'}/ (nginx.log holds the handlers' lines)")
     print("  Ctrl-C stops everything.")
     print(flush=True)

@@ -15,10 +15,8 @@ import argparse
 import collections
 import dataclasses
 import json
-import os
 import re
 import secrets
-import signal
 import sys
 import threading
 import time
@@ -26,6 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 from testservers import fake_report_writer as writer
+from testservers.server_support import serve_until_stopped
 
 GENERATE_PATH = re.compile(r"^/v1beta/models/([A-Za-z0-9._-]+):generateContent$")
 MODEL_PATH = re.compile(r"^/v1beta/models/([A-Za-z0-9._-]+)$")
@@ -883,19 +882,6 @@ class FakeGeminiServer(ThreadingHTTPServer):
 # Command line
 # ---------------------------------------------------------------------------
 
-def write_port_file(path, port):
-    """Write atomically, so a launcher polling the file never reads half a number."""
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w", encoding="ascii") as handle:
-        handle.write(f"{port}\n")
-    os.replace(tmp, path)
-
-
-def stop_on_sigterm(signum, frame):
-    # Launchers (make run, test fixtures) send SIGTERM: leave as on Ctrl-C.
-    raise KeyboardInterrupt
-
-
 def parse_args(argv):
     parser = argparse.ArgumentParser(description="Fake Gemini generateContent server (tests, demo).")
     parser.add_argument("--host", default="127.0.0.1")
@@ -912,23 +898,11 @@ def parse_args(argv):
 def main(argv=None):
     args = parse_args(argv)
     server = FakeGeminiServer((args.host, args.port), ServerState(args.latency_ms, args.retire), args.demo)
-    port = server.server_address[1]
-
-    signal.signal(signal.SIGTERM, stop_on_sigterm)
-
-    if args.port_file:
-        write_port_file(args.port_file, port)
     banner = "DEMO: fake Gemini, not Google" if args.demo else "fake Gemini for tests"
-    log(f"{banner}; listening on http://{args.host}:{port}/v1beta "
+    serve_until_stopped(server, args.port_file, log, (
+        f"{banner}; listening on http://{args.host}:{server.server_address[1]}/v1beta "
         f"(latency {args.latency_ms:g} ms; retired: gemini-1.*, gemini-2.0-*, gemini-2.5-*"
-        f"{''.join(', ' + m for m in args.retire)})")
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-        log("stopped")
+        f"{''.join(', ' + m for m in args.retire)})"))
     return 0
 
 

@@ -23,6 +23,8 @@ from datetime import datetime, timezone
 
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
+from testservers.server_support import write_port_file
+
 HOSTNAME = "smtp-sink.localhost"  # fixed, so startup never waits on a DNS lookup
 
 
@@ -131,14 +133,6 @@ def smtp_factory(handler, args, loop):
             authenticator=make_authenticator(args.auth_user, args.auth_password),
         )
     return lambda: SMTP(handler, **options)
-
-
-def write_port_file(path, port):
-    """Write atomically, so a launcher polling the file never reads half a number."""
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w", encoding="ascii") as handle:
-        handle.write(f"{port}\n")
-    os.replace(tmp, path)
 
 
 async def serve(args):

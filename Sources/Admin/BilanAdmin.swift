@@ -14,6 +14,6 @@ struct BilanAdmin: ParsableCommand {
         subcommands: [
             Migrate.self, UserCommand.self, PaymentCommand.self, SessionCommand.self, ListCommand.self,
             ShowCommand.self, RetryCommand.self, ResendEmailCommand.self, CheckCommand.self,
-            CheckReportCommand.self, ImportParcoursupCommand.self, RenderPDFCommand.self,
+            CheckReportCommand.self, ImportParcoursupCommand.self, RenderPDFCommand.self, VapidKeysCommand.self,
         ])
 }

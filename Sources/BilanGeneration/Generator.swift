@@ -3,19 +3,26 @@ import BilanMail
 import Logging
 
 /// The detached generator: holds a host slot, drains the queue (the bilan it
-/// was spawned for first, then the oldest), mails each completed bilan.
+/// was spawned for first, then the oldest), pushes each settled one to the
+/// student's subscribed browsers, prints each completed bilan's PDF and mails it.
 public struct Generator {
     let queue: BilanQueue
     let runner: PassRunner
     let pdfs: ReportPDFMaker
     let notifier: BilanNotifier
+    /// Nil when Web Push is off (no VAPID settings).
+    let pushes: PushNotifier?
     let logger: Logger
 
-    public init(queue: BilanQueue, runner: PassRunner, pdfs: ReportPDFMaker, notifier: BilanNotifier, logger: Logger) {
+    public init(
+        queue: BilanQueue, runner: PassRunner, pdfs: ReportPDFMaker, notifier: BilanNotifier, pushes: PushNotifier? = nil,
+        logger: Logger
+    ) {
         self.queue = queue
         self.runner = runner
         self.pdfs = pdfs
         self.notifier = notifier
+        self.pushes = pushes
         self.logger = logger
     }
 
@@ -26,7 +33,10 @@ public struct Generator {
         while let bilan = try queue.claimNextQueuedBilan(preferred: handled == 0 ? preferred : nil) {
             logger.info("bilan claimed", metadata: ["bilan": "\(bilan.id)", "attempt": "\(bilan.attempts)", "step": "\(bilan.step)"])
             defer { try? queue.release(bilan.id) }
-            if try runner.run(bilan) == .completed {
+            let outcome = try runner.run(bilan)
+            // Completed or failed alike: the student waiting should know, at once.
+            if outcome.settlesTheBilan { try pushes?.sendIfOwed(bilan.id) }
+            if outcome == .completed {
                 // The PDF before the mail, which attaches it; COMPLETED is
                 // already written, and a PDF that fails only goes unattached.
                 try pdfs.makePDF(for: bilan.id)
@@ -39,9 +49,9 @@ public struct Generator {
 }
 
 /// `bilan-generator recover`, for a one-minute timer: fails what used up its
-/// attempts, mails what is owed, makes missing PDFs, then drains whatever is
-/// queued (bilans whose generator died are queued again by the mere death:
-/// their lock is gone).
+/// attempts, mails and pushes what is owed, makes missing PDFs, then drains
+/// whatever is queued (bilans whose generator died are queued again by the
+/// mere death: their lock is gone).
 public struct Recovery {
     public static let maxMailAttempts = 20
     /// PDFs made per run at most: each may take up to PDF_TIMEOUT, and the
@@ -53,17 +63,19 @@ public struct Recovery {
     let queue: BilanQueue
     let notifier: BilanNotifier
     let pdfs: ReportPDFMaker
+    let pushes: PushNotifier?
     let maxAttempts: Int
     let logger: Logger
 
     public init(
-        store: any QueueStore, queue: BilanQueue, notifier: BilanNotifier, pdfs: ReportPDFMaker, maxAttempts: Int,
-        logger: Logger
+        store: any QueueStore, queue: BilanQueue, notifier: BilanNotifier, pdfs: ReportPDFMaker,
+        pushes: PushNotifier? = nil, maxAttempts: Int, logger: Logger
     ) {
         self.store = store
         self.queue = queue
         self.notifier = notifier
         self.pdfs = pdfs
+        self.pushes = pushes
         self.maxAttempts = maxAttempts
         self.logger = logger
     }
@@ -112,5 +124,29 @@ public struct Recovery {
             if try work(id) { succeeded += 1 } else { failed += 1 }
         }
         return (succeeded, failed)
+    }
+
+    /// Pushes owed by recently settled bilans: those failed just now by
+    /// `failExhaustedBilans`, those whose generator died before pushing, and
+    /// those whose push service answered 429/5xx or timed out.
+    public func retryUnsentPushes() throws -> PushNotifier.Round {
+        var total = PushNotifier.Round()
+        guard let pushes else { return total }
+        for id in try pushes.bilansOwingPushes() {
+            guard try queue.lock(id) else { continue }
+            defer { try? queue.release(id) }
+            let round = try pushes.sendIfOwed(id)
+            total.delivered += round.delivered
+            total.retryLater += round.retryLater
+        }
+        return total
+    }
+}
+
+extension GenerationOutcome {
+    /// COMPLETED or FAILED: the states a student is told about.
+    var settlesTheBilan: Bool {
+        if case .requeued = self { return false }
+        return true
     }
 }

@@ -1,5 +1,6 @@
 import BilanCore
 import BilanMail
+import BilanPush
 import Logging
 #if canImport(Glibc)
 import Glibc
@@ -13,6 +14,14 @@ public struct GeneratorProgram {
     public init(configuration: Configuration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
+    }
+
+    /// `VAPID_PUBLIC_KEY` must be the public half of `VAPID_PRIVATE_KEY`:
+    /// checked at start like any malformed setting (the handlers, which link
+    /// no elliptic-curve code, check only their lengths).
+    public static func verifyPushKeys(_ configuration: Configuration) throws(ConfigurationError) {
+        guard let settings = configuration.push else { return }
+        _ = try VAPIDSigner(settings: settings)
     }
 
     /// Exit status: 0 when the work was done or left queued on purpose.
@@ -32,11 +41,14 @@ public struct GeneratorProgram {
             let failed = try parts.recovery.failExhaustedBilans()
             let mails = try parts.recovery.retryUnsentEmails()
             let pdfs = try parts.recovery.makeMissingPDFs()
+            let pushes = try parts.recovery.retryUnsentPushes()
             let handled = try parts.generator.drainQueue(startingWith: nil)
             logger.info(
                 "recovery finished",
                 metadata: ["failed": "\(failed)", "mails_sent": "\(mails.sent)", "mails_failed": "\(mails.failed)",
-                           "pdfs_made": "\(pdfs.made)", "pdfs_failed": "\(pdfs.failed)", "generated": "\(handled)"])
+                           "pdfs_made": "\(pdfs.made)", "pdfs_failed": "\(pdfs.failed)",
+                           "pushes_sent": "\(pushes.delivered)", "pushes_failed": "\(pushes.retryLater)",
+                           "generated": "\(handled)"])
         }
         return status != 0 ? status : mailStatus
     }
@@ -164,11 +176,21 @@ public struct GeneratorProgram {
             check: ReportCheck(linkHosts: configuration.reportLinkHosts, facts: prompts.validFacts), logger: logger,
             maxAttempts: configuration.maxAttempts, requeueBaseSeconds: configuration.requeueBaseSeconds,
             catalog: ParcoursupCatalog(connection: connection))
+        let pushes = pushNotifier(connection)
         return Parts(
-            generator: Generator(queue: queue, runner: runner, pdfs: pdfs, notifier: notifier, logger: logger),
+            generator: Generator(queue: queue, runner: runner, pdfs: pdfs, notifier: notifier, pushes: pushes, logger: logger),
             recovery: Recovery(
-                store: queueStore, queue: queue, notifier: notifier, pdfs: pdfs, maxAttempts: configuration.maxAttempts,
-                logger: logger),
+                store: queueStore, queue: queue, notifier: notifier, pdfs: pdfs, pushes: pushes,
+                maxAttempts: configuration.maxAttempts, logger: logger),
             queue: queue, notifier: notifier)
+    }
+
+    /// Nil when Web Push is off. The key pair was checked at start (`main.swift`).
+    private func pushNotifier(_ connection: PGConnection) -> PushNotifier? {
+        guard let settings = configuration.push, let signer = try? VAPIDSigner(settings: settings) else { return nil }
+        return PushNotifier(
+            store: PostgresPushStore(connection: connection),
+            sender: PushSender(signer: signer, allowHTTP: configuration.pushAllowHTTP), publicURL: configuration.publicURL,
+            unconfirmedRetrySeconds: configuration.mailUnconfirmedRetrySeconds, logger: logger)
     }
 }

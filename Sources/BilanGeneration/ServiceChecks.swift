@@ -32,7 +32,7 @@ public struct ServiceChecks {
 
     public func runAll() -> [Result] {
         [database("database", configuration.databaseURL), database("direct-database", configuration.directURL),
-         templates(), reportFiles(), schoolYearFacts(), runtimeDirectory()] + geminiModels() + [mail(), weasyprint()]
+         templates(), reportFiles(), schoolYearFacts(), runtimeDirectory()] + geminiModels() + [mail(), weasyprint(), push()]
     }
 
     func database(_ name: String, _ url: String) -> Result {

@@ -19,13 +19,15 @@ let usage = """
 
     DESCRIPTION
         run       Generate the bilan (three Gemini passes, each checkpointed), mark it
-                  COMPLETED or FAILED, send the notification, then drain the queue
-                  oldest first. Spawned detached by bilan-create. When MAX_GENERATORS
-                  generators already run on this host, leaves the bilan queued.
-        recover   Fail bilans past MAX_ATTEMPTS, retry unsent e-mails, then drain the
-                  queue (bilans whose generator died are queued again). For a systemd
-                  timer or cron, every minute. Also sends queued mail and purges
-                  expired sessions and login links.
+                  COMPLETED or FAILED, send the notification (the mail, and a Web Push
+                  message to each browser the student subscribed), then drain the
+                  queue oldest first. Spawned detached by bilan-create. When
+                  MAX_GENERATORS generators already run on this host, leaves the
+                  bilan queued.
+        recover   Fail bilans past MAX_ATTEMPTS, retry unsent e-mails and pushes, then
+                  drain the queue (bilans whose generator died are queued again). For
+                  a systemd timer or cron, every minute. Also sends queued mail and
+                  purges expired sessions and login links.
         send-mail Send the mails the handlers queued (login links). Spawned detached
                   by bilan-auth after its answer; takes no generator slot.
 
@@ -33,7 +35,8 @@ let usage = """
         Settings come from the environment or the KEY=value file named by BILAN_CONFIG,
         never from argv: DIRECT_URL/DATABASE_URL, PUBLIC_URL, GEMINI_API_KEY,
         GEMINI_MODEL, GEMINI_BASE_URL, MAIL_TRANSPORT, SMTP_URL, MAIL_FROM,
-        MAX_GENERATORS, MAX_ATTEMPTS, RUNTIME_DIR, TEMPLATES_DIR (see README.md).
+        MAX_GENERATORS, MAX_ATTEMPTS, RUNTIME_DIR, TEMPLATES_DIR, VAPID_PUBLIC_KEY,
+        VAPID_PRIVATE_KEY, VAPID_SUBJECT (Web Push; off without them) (see README.md).
 
     EXIT STATUS
         0 done (or left queued on purpose), 64 usage, 75 temporary failure (the bilan
@@ -58,6 +61,7 @@ do {
     environment = try Environment.current()
     // The mail sender calls no model: a missing Gemini key must not stop login mail.
     configuration = try Configuration.load(environment, needs: arguments.first == "send-mail" ? [.mail] : [.gemini, .mail])
+    try GeneratorProgram.verifyPushKeys(configuration)
 } catch {
     LogSink.writeToStandardError("bilan-generator: \(error)")
     exit(78)

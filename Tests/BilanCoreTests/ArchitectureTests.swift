@@ -14,10 +14,11 @@ struct ArchitectureTests {
         "BilanMail": ["BilanCore", "BilanHTTP"],
         "BilanMarkdown": ["BilanCore", "CCmark"],
         "BilanWeb": ["BilanCore", "BilanMarkdown", "CFastCGI", "CSpawn", "Logging"],
-        "BilanGeneration": ["BilanCore", "BilanHTTP", "BilanMail", "BilanMarkdown", "CSpawn", "Logging"],
+        "BilanPush": ["BilanCore", "BilanHTTP", "Crypto"],
+        "BilanGeneration": ["BilanCore", "BilanHTTP", "BilanMail", "BilanMarkdown", "BilanPush", "CSpawn", "Logging"],
         "Handlers": ["BilanWeb"],
         "Generator": ["BilanCore", "BilanGeneration", "Logging"],
-        "Admin": ["ArgumentParser", "BilanCore", "BilanGeneration", "BilanMail", "BilanWeb", "Logging"],
+        "Admin": ["ArgumentParser", "BilanCore", "BilanGeneration", "BilanMail", "BilanPush", "BilanWeb", "Logging"],
     ]
 
     static func imports(of module: String) -> [String: Set<String>] {

@@ -1,8 +1,8 @@
 """Browser suite: a real headless Chromium (Debian's `chromium` + `chromedriver`,
 driven by python3-selenium) against the real local stack of
 `scripts/devstack.py` — PostgreSQL, migrations, the FastCGI handlers under
-spawn-fcgi, nginx with the shipped snippet, the detached generator and the
-fake Gemini server.
+spawn-fcgi, nginx with the shipped snippet, the detached generator, the
+fake Gemini server and the local Web Push service.
 
 Run from the repository root, as root (the throwaway cluster runs as the
 `postgres` user):
@@ -41,7 +41,9 @@ def stack():
     root = Path(tempfile.mkdtemp(prefix="bilan-browser-"))
     os.chmod(root, 0o755)  # the cluster runs as `postgres`, which must reach it
     bin_dir = Path(os.environ.get("BILAN_BIN", REPO / ".build" / "release")).resolve()
-    stack = Stack(root, bin_dir=bin_dir, gemini_latency_ms=LATENCY_MS)
+    # push=True: Web Push is on (a VAPID pair, the local push service), as
+    # on a site that set it up: the pending page shows its button.
+    stack = Stack(root, bin_dir=bin_dir, gemini_latency_ms=LATENCY_MS, push=True)
     try:
         stack.start()
     except BaseException:

@@ -91,7 +91,8 @@ def test_login_questionnaire_then_result_without_reload(stack, browsers, artifac
             f"TOC link {link_el.get_attribute('href')} does not point at heading #{heading.get_attribute('id')}"
     print_button = element(driver, "print")
     assert print_button.is_displayed() and "Imprimer" in print_button.text
-    assert driver.title.startswith("Votre bilan d'orientation")
+    # Completed while the tab was open: the title announces it (SPEC §14).
+    assert driver.title.startswith("\u2705 Votre bilan d'orientation"), driver.title
     screenshot(driver, artifacts / "completed.png", max_height=1300)
 
     # The print button calls window.print() (stubbed: headless has no dialog).

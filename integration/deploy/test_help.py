@@ -16,7 +16,7 @@ from integration.deploy.deploy_support import HANDLERS, run
 
 CLEAN_ENV = {"PATH": "/usr/bin:/bin"}
 ADMIN_COMMANDS = [[], ["migrate"], ["user"], ["user", "add"], ["payment"], ["payment", "add"], ["session"],
-                  ["list"], ["show"], ["retry"], ["resend-email"], ["check"], ["render-pdf"]]
+                  ["list"], ["show"], ["retry"], ["resend-email"], ["check"], ["render-pdf"], ["vapid-keys"]]
 
 
 def help_of(installed, program: str, *args: str):

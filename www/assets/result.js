@@ -9,7 +9,8 @@
  * Retry-After) with If-None-Match, so an unchanged bilan costs a 304. A new
  * step updates the label in place; COMPLETED or FAILED fetches the page again
  * and swaps #bilan-state (the server renders the final state; a full reload is
- * the fallback). Errors back off 10 → 20 → 40 → 60 s with a discreet note.
+ * the fallback), then marks the tab's title and favicon. Errors back off
+ * 10 → 20 → 40 → 60 s with a discreet note.
  */
 (function () {
   'use strict';
@@ -97,6 +98,17 @@
     if (label && progress.label && label.textContent !== progress.label) label.textContent = progress.label;
   }
 
+  /**
+   * A student who left the tab in the background sees it change: a ✅ (or
+   * ⚠️) before the title and a favicon with a badge (SPEC §14).
+   */
+  function announceInTab(status, title) {
+    var completed = status === 'COMPLETED';
+    document.title = (completed ? '\u2705 ' : '\u26A0\uFE0F ') + (title || document.title);
+    var icon = document.getElementById('favicon');
+    if (icon) icon.setAttribute('href', completed ? '/assets/favicon-ready.svg' : '/assets/favicon-failed.svg');
+  }
+
   /** Replaces #bilan-state with the server-rendered final state, without reloading. */
   function showFinalState() {
     finished = true;
@@ -111,7 +123,7 @@
         state.setAttribute(a, fresh.getAttribute(a) || '');
       });
       state.innerHTML = fresh.innerHTML;
-      if (doc.title) document.title = doc.title;
+      announceInTab(fresh.getAttribute('data-status'), doc.title);
       wirePrint();
       watchForPDF();
       var title = document.getElementById('state-title');

@@ -51,6 +51,10 @@ public struct Configuration: Sendable {
     public var weasyprintPath: String
     /// How long one PDF may take before WeasyPrint is killed (SPEC §14).
     public var pdfTimeoutSeconds: Int
+    /// Web Push's VAPID identity; nil when the feature is off (SPEC §14).
+    public var push: PushSettings?
+    /// `PUSH_ALLOW_HTTP=true`: plain-http endpoints, for local test push services only.
+    public var pushAllowHTTP: Bool
 
     /// What a program needs beyond the database: checked only where it is used.
     public struct Needs: OptionSet, Sendable {
@@ -123,7 +127,9 @@ public struct Configuration: Sendable {
             loginPath: env["LOGIN_PATH"] ?? "/auth/login.html",
             demoMode: try reader.flag("BILAN_DEMO", default: false),
             weasyprintPath: env["WEASYPRINT_PATH"] ?? "weasyprint",
-            pdfTimeoutSeconds: try reader.integer("PDF_TIMEOUT", default: 60, range: 1...600))
+            pdfTimeoutSeconds: try reader.integer("PDF_TIMEOUT", default: 60, range: 1...600),
+            push: try PushSettings.load(env),
+            pushAllowHTTP: try reader.flag("PUSH_ALLOW_HTTP", default: false))
     }
 }
 

@@ -11,6 +11,7 @@ public enum SettingNames {
         "MAIL_TRANSPORT", "SMTP_URL", "SMTP_TLS", "MAIL_DIR", "MAIL_FROM", "SENDMAIL_PATH", "SUPPORT_URL",
         "SESSION_COOKIE", "MAX_GENERATORS", "MAX_ATTEMPTS", "GENERATOR_PATH", "GENERATOR_LOG", "TEMPLATES_DIR",
         "MIGRATIONS_DIR", "RUNTIME_DIR", "LOGIN_PATH", "LOG_LEVEL", "PDF_TIMEOUT", "WEASYPRINT_PATH",
+        "VAPID_PUBLIC_KEY", "VAPID_PRIVATE_KEY", "VAPID_SUBJECT", "PUSH_ALLOW_HTTP",
     ]
 
     /// What the system needs to run a program: the search path, the

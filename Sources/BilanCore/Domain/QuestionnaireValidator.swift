@@ -1,13 +1,5 @@
 /// Why a questionnaire is refused: the field at fault and a French sentence for the student.
-public struct QuestionnaireError: Error, Equatable, Sendable {
-    public var field: String?
-    public var message: String
-
-    public init(field: String?, _ message: String) {
-        self.field = field
-        self.message = message
-    }
-}
+public typealias QuestionnaireError = FieldError
 
 /// Checks a questionnaire against SPEC §5 and returns the validated answers in
 /// canonical form (known keys only, stable order, empty texts dropped): that

@@ -64,6 +64,7 @@ public struct Response {
     static func reason(_ status: Int) -> String {
         switch status {
         case 200: return "OK"
+        case 201: return "Created"
         case 202: return "Accepted"
         case 204: return "No Content"
         case 302: return "Found"

@@ -44,10 +44,8 @@ public struct CreateRoute: RequestHandler {
         let user = try auth.requireUser(request)
         try OriginCheck.verify(request, publicURL: configuration.publicURL)
         let isForm = try checkMediaType(request)
-        guard !request.bodyTooLarge, (request.declaredContentLength ?? 0) <= FastCGIServer.bodyLimit else {
-            throw HTTPError(413, "payload_too_large", "Le questionnaire envoyé est trop volumineux (64 Kio au plus).")
-        }
-        let questionnaire = try QuestionnaireInput.validated(body: request.body, isForm: isForm)
+        try request.requireBodyWithinLimit("Le questionnaire envoyé est trop volumineux (64 Kio au plus).")
+        let questionnaire = try QuestionnaireInput.validated(request, isForm: isForm)
         let flagged = distress?.showsDistress(questionnaire) ?? false
         let bilanId = try insertIfEligible(user: user, questionnaire: questionnaire, flagged: flagged)
         logger.info("bilan created", metadata: ["bilan": "\(bilanId)", "user": "\(user)", "flagged": "\(flagged)"])
@@ -106,7 +104,8 @@ public struct CreateRoute: RequestHandler {
 
 /// Parses and validates a create body, JSON or form-encoded.
 enum QuestionnaireInput {
-    static func validated(body: [UInt8], isForm: Bool) throws -> JSONValue {
+    static func validated(_ request: Request, isForm: Bool) throws -> JSONValue {
+        let body = request.body
         let raw: JSONValue
         if isForm {
             guard let pairs = try? FormDecoding.pairs(body) else {
@@ -114,13 +113,7 @@ enum QuestionnaireInput {
             }
             do { raw = try QuestionnaireForm.json(from: pairs) } catch { throw refusal(error) }
         } else {
-            do {
-                raw = try JSONParser.parse(body)
-            } catch {
-                throw HTTPError(
-                    400, "invalid_json", "Le questionnaire envoyé n'est pas un JSON valide.",
-                    cause: "\(error.reason) at byte \(error.offset)")
-            }
+            raw = try request.jsonBody("Le questionnaire envoyé n'est pas un JSON valide.")
         }
         do { return try QuestionnaireValidator.validate(raw) } catch { throw refusal(error) }
     }

@@ -79,6 +79,9 @@ public struct PageRoute: RequestHandler {
             "demo": .bool(configuration.demoMode),
             "helpCard": .bool(bilan.showsHelpCard),
             "profile": .text(bilan.profile(wording) ?? ""),
+            // The pending page's « Me prévenir sur cet appareil » needs the
+            // VAPID public key; without VAPID settings the button is not rendered.
+            "pushKey": .text(configuration.push?.publicKeyText ?? ""),
         ]
         if bilan.status == .completed {
             let report = renderedReport(bilan)

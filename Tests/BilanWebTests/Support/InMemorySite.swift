@@ -16,12 +16,13 @@ final class InMemorySite {
     let store = MemoryRouteStore()
     let spawner = RecordingSpawner()
 
-    init() throws {
+    /// `settings` adds to or replaces the defaults (VAPID keys for Web Push…).
+    init(settings: [String: String] = [:]) throws {
         configuration = try Configuration.load(
             Environment([
                 "DATABASE_URL": "postgresql:///unused", "PUBLIC_URL": Self.origin,
                 "TEMPLATES_DIR": TestSupport.templatesDirectory, "GENERATOR_PATH": "/nonexistent/bilan-generator",
-            ]))
+            ].merging(settings) { $1 }))
     }
 
     var eligibilityRoute: EligibilityRoute {
@@ -37,6 +38,9 @@ final class InMemorySite {
         PageRoute(
             configuration: configuration, logger: Self.logger, sessions: store, bilans: store, eligibility: store,
             pdfs: store)
+    }
+    var pushRoute: PushSubscriptionRoute {
+        PushSubscriptionRoute(configuration: configuration, logger: Self.logger, sessions: store, store: store)
     }
     var authRoutes: AuthRoutes {
         AuthRoutes(configuration: configuration, logger: Self.logger, store: store, spawner: spawner)

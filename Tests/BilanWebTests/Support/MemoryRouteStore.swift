@@ -35,6 +35,8 @@ final class MemoryRouteStore {
     var mailQueue: [StoredMail] = []
     /// Bilan id → its PDF, once made.
     var pdfs: [String: (bytes: [UInt8], etag: String)] = [:]
+    /// Browsers' push subscriptions, oldest first.
+    var pushSubscriptions: [(user: String, subscription: PushSubscription)] = []
     var unreachable = false
     let nowMs = UTCTime.nowMilliseconds()
     private var lastBilanNumber = 0
@@ -63,7 +65,7 @@ final class MemoryRouteStore {
         return id
     }
 
-    private func ensureReachable() throws {
+    func ensureReachable() throws {
         if unreachable { throw DatabaseError(kind: .connectionLost, message: "connection refused", sqlState: "08006") }
     }
 
