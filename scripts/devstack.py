@@ -116,8 +116,9 @@ class Stack:
         self.gemini_port: int | None = None
         self.smtp_port: int | None = None
         # push=True: testservers/push_service.py runs, and the programs get a
-        # VAPID pair made by `bilan-admin vapid-keys` and PUSH_ALLOW_HTTP=true
-        # (its endpoints are plain http), unless VAPID settings are given.
+        # VAPID pair made by `bilan-admin vapid-keys`, PUSH_ALLOW_HTTP=true (its
+        # endpoints are plain http) and PUSH_SERVICE_HOSTS=127.0.0.1, unless
+        # VAPID settings are given.
         self.push = push
         self.push_port: int | None = None
         self._pg_root: Path | None = None
@@ -238,7 +239,9 @@ class Stack:
                               capture_output=True, text=True, check=True, env={"PATH": os.environ.get("PATH", "")})
         pair = json.loads(made.stdout)
         return {"VAPID_PUBLIC_KEY": pair["publicKey"], "VAPID_PRIVATE_KEY": pair["privateKey"],
-                "VAPID_SUBJECT": "mailto:push@example.org", "PUSH_ALLOW_HTTP": "true"}
+                "VAPID_SUBJECT": "mailto:push@example.org", "PUSH_ALLOW_HTTP": "true",
+                # The local push service is the only push host the stack may post to.
+                "PUSH_SERVICE_HOSTS": "127.0.0.1"}
 
     # ---- PostgreSQL ------------------------------------------------------
     def start_postgres(self) -> str:

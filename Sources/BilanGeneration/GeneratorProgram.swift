@@ -190,7 +190,7 @@ public struct GeneratorProgram {
         guard let settings = configuration.push, let signer = try? VAPIDSigner(settings: settings) else { return nil }
         return PushNotifier(
             store: PostgresPushStore(connection: connection),
-            sender: PushSender(signer: signer, allowHTTP: configuration.pushAllowHTTP), publicURL: configuration.publicURL,
+            sender: PushSender(signer: signer, policy: configuration.pushEndpointPolicy), publicURL: configuration.publicURL,
             unconfirmedRetrySeconds: configuration.mailUnconfirmedRetrySeconds, logger: logger)
     }
 }

@@ -13,9 +13,14 @@ struct PushSubscriptionTests {
         ["endpoint": endpoint, "expirationTime": nil, "keys": ["p256dh": p256dh, "auth": auth]]
     }
 
+    /// The real push services, the tests' `push.example.net` and a local test service.
+    static func policy(allowHTTP: Bool = false) -> PushEndpointPolicy {
+        PushEndpointPolicy(allowHTTP: allowHTTP, hosts: PushEndpointPolicy.defaultHosts + ["push.example.net", "127.0.0.1"])
+    }
+
     func field(_ body: JSONValue, allowHTTP: Bool = false) -> String? {
         do {
-            _ = try PushSubscription.validated(body, allowHTTP: allowHTTP)
+            _ = try PushSubscription.validated(body, policy: Self.policy(allowHTTP: allowHTTP))
             return "accepted"
         } catch {
             #expect(!error.message.isEmpty)
@@ -24,7 +29,7 @@ struct PushSubscriptionTests {
     }
 
     @Test func aBrowsersSubscriptionIsAccepted() throws {
-        let subscription = try PushSubscription.validated(body(), allowHTTP: false)
+        let subscription = try PushSubscription.validated(body(), policy: PushEndpointPolicy())
         #expect(subscription == PushSubscription(endpoint: Self.endpoint, p256dh: Self.p256dh, auth: Self.auth))
     }
 
@@ -48,6 +53,24 @@ struct PushSubscriptionTests {
     @Test func plainHTTPOnlyWhenAllowed() {
         #expect(field(body(endpoint: "http://127.0.0.1:8099/push/1"), allowHTTP: true) == "accepted")
         #expect(field(body(endpoint: "http://127.0.0.1:8099/push/1"), allowHTTP: false) == "endpoint")
+    }
+
+    /// SSRF: a subscription names the address the generator will post to, so
+    /// only push services' hosts (and their subdomains) are accepted.
+    @Test func onlyPushServicesHostsAreAccepted() {
+        let real = PushEndpointPolicy()
+        #expect(real.refusal(ofOrigin: "https://fcm.googleapis.com") == nil)
+        #expect(real.refusal(ofOrigin: "https://updates.push.services.mozilla.com") == nil)
+        #expect(real.refusal(ofOrigin: "https://web.push.apple.com") == nil)
+        #expect(real.refusal(ofOrigin: "https://wns2-par02p.notify.windows.com") == nil)
+        for origin in ["https://127.0.0.1", "https://169.254.169.254", "https://db.internal:5432", "https://[::1]",
+                       "https://evil-fcm.googleapis.com.example", "https://notnotify.windows.com",
+                       "https://fcm.googleapis.com.evil.example"] {
+            #expect(real.refusal(ofOrigin: origin) != nil, "\(origin)")
+        }
+        #expect(field(body(endpoint: "https://push.internal.example/x")) == "endpoint")
+        let local = PushEndpointPolicy(allowHTTP: true, hosts: ["127.0.0.1"])
+        #expect(local.refusal(ofOrigin: "http://127.0.0.1:8099") == nil)
     }
 
     @Test func anEndpointOf2KBIsTheLimit() {

@@ -11,7 +11,7 @@ struct PushSenderTests {
         let settings = PushSettings(
             publicKey: try #require(Base64.decodeURL(pair.publicKey)), privateKey: try #require(Base64.decodeURL(pair.privateKey)),
             subject: "mailto:support@example.org")
-        return PushSender(signer: try VAPIDSigner(settings: settings), allowHTTP: allowHTTP, timeoutSeconds: 2)
+        return PushSender(signer: try VAPIDSigner(settings: settings), policy: PushEndpointPolicy(allowHTTP: allowHTTP, hosts: ["127.0.0.1"]), timeoutSeconds: 2)
     }
 
     func address(_ endpoint: String, p256dh: String = PushEncryptionTests.RFC8291.receiverPublic) -> PushSubscriptionAddress {
@@ -23,6 +23,11 @@ struct PushSenderTests {
 
     @Test func plainHTTPIsRefusedUnlessAllowed() throws {
         let outcome = try sender(allowHTTP: false).deliver(message, to: address("http://127.0.0.1:9/push/1"))
+        guard case .rejected = outcome else { Issue.record("got \(outcome)"); return }
+    }
+
+    @Test func aHostThatIsNoPushServiceIsRefused() throws {
+        let outcome = try sender(allowHTTP: true).deliver(message, to: address("http://10.0.0.1:9/push/1"))
         guard case .rejected = outcome else { Issue.record("got \(outcome)"); return }
     }
 

@@ -107,8 +107,17 @@ struct PushRouteTests {
         let local = Self.subscription.replacing(Self.endpoint, with: "http://127.0.0.1:8099/push/1")
         let strict = try site()
         try expectError(send(strict, session: strict.signIn().session, body: local), 400, "invalid_subscription", field: "endpoint")
-        let loose = try site(["PUSH_ALLOW_HTTP": "true"])
+        let loose = try site(["PUSH_ALLOW_HTTP": "true", "PUSH_SERVICE_HOSTS": "127.0.0.1"])
         #expect(send(loose, session: loose.signIn().session, body: local).status == 201)
+    }
+
+    /// The generator posts to the endpoint: an internal address is refused
+    /// even over https, unless the site lists its host.
+    @Test func anEndpointOutsideThePushServicesIsRefused() throws {
+        let internalAddress = Self.subscription.replacing(Self.endpoint, with: "https://10.0.0.5/admin")
+        let site = try site()
+        try expectError(send(site, session: site.signIn().session, body: internalAddress), 400, "invalid_subscription", field: "endpoint")
+        #expect(site.store.pushSubscriptions.isEmpty)
     }
 
     @Test func withoutVAPIDTheRouteIsOff() throws {

@@ -55,6 +55,12 @@ public struct Configuration: Sendable {
     public var push: PushSettings?
     /// `PUSH_ALLOW_HTTP=true`: plain-http endpoints, for local test push services only.
     public var pushAllowHTTP: Bool
+    /// `PUSH_SERVICE_HOSTS`: the hosts (and their subdomains) a push may be posted to.
+    public var pushServiceHosts: [String]
+    /// What a stored or sent endpoint must be.
+    public var pushEndpointPolicy: PushEndpointPolicy {
+        PushEndpointPolicy(allowHTTP: pushAllowHTTP, hosts: pushServiceHosts)
+    }
 
     /// What a program needs beyond the database: checked only where it is used.
     public struct Needs: OptionSet, Sendable {
@@ -129,7 +135,8 @@ public struct Configuration: Sendable {
             weasyprintPath: env["WEASYPRINT_PATH"] ?? "weasyprint",
             pdfTimeoutSeconds: try reader.integer("PDF_TIMEOUT", default: 60, range: 1...600),
             push: try PushSettings.load(env),
-            pushAllowHTTP: try reader.flag("PUSH_ALLOW_HTTP", default: false))
+            pushAllowHTTP: try reader.flag("PUSH_ALLOW_HTTP", default: false),
+            pushServiceHosts: try reader.hostList("PUSH_SERVICE_HOSTS", default: PushEndpointPolicy.defaultHosts))
     }
 }
 

@@ -21,8 +21,8 @@ public struct PushSubscription: Equatable, Sendable {
     }
 
     /// The subscription in `body`, or the field at fault.
-    public static func validated(_ body: JSONValue, allowHTTP: Bool) throws(PushSubscriptionError) -> PushSubscription {
-        let endpoint = try validatedEndpoint(body, allowHTTP: allowHTTP)
+    public static func validated(_ body: JSONValue, policy: PushEndpointPolicy) throws(PushSubscriptionError) -> PushSubscription {
+        let endpoint = try validatedEndpoint(body, policy: policy)
         guard let keys = body["keys"], keys.objectValue != nil else {
             throw PushSubscriptionError(field: "keys", "Les clés de l'abonnement (keys.p256dh, keys.auth) manquent.")
         }
@@ -39,7 +39,7 @@ public struct PushSubscription: Equatable, Sendable {
     }
 
     /// The `endpoint` member alone: what an unsubscribe sends.
-    public static func validatedEndpoint(_ body: JSONValue, allowHTTP: Bool) throws(PushSubscriptionError) -> String {
+    public static func validatedEndpoint(_ body: JSONValue, policy: PushEndpointPolicy) throws(PushSubscriptionError) -> String {
         guard body.objectValue != nil else {
             throw PushSubscriptionError(field: nil, "L'abonnement doit être un objet JSON.")
         }
@@ -52,10 +52,44 @@ public struct PushSubscription: Equatable, Sendable {
         guard let origin = PushEndpoint.origin(of: endpoint) else {
             throw PushSubscriptionError(field: "endpoint", "L'adresse endpoint n'est pas une URL valide.")
         }
-        guard origin.hasPrefix("https://") || allowHTTP else {
-            throw PushSubscriptionError(field: "endpoint", "L'adresse endpoint doit commencer par https://.")
+        if let refusal = policy.refusal(ofOrigin: origin) {
+            throw PushSubscriptionError(field: "endpoint", refusal)
         }
         return endpoint
+    }
+}
+
+/// Where the generator may post a push: https (plain http only for a local
+/// test service) and a push service's host. Without the host list a signed-in
+/// user could make the generator post to any address it can reach (SSRF),
+/// an internal one above all.
+public struct PushEndpointPolicy: Sendable {
+    /// The push services of Chrome/Android (FCM), Firefox, Safari and Edge;
+    /// a listed name also admits its subdomains (`*.notify.windows.com`).
+    public static let defaultHosts = [
+        "fcm.googleapis.com", "updates.push.services.mozilla.com", "web.push.apple.com", "notify.windows.com",
+    ]
+
+    public var allowHTTP: Bool
+    public var hosts: [String]
+
+    public init(allowHTTP: Bool = false, hosts: [String] = PushEndpointPolicy.defaultHosts) {
+        self.allowHTTP = allowHTTP
+        self.hosts = hosts.map { $0.lowercased() }
+    }
+
+    /// Why an endpoint of this origin (`PushEndpoint.origin`) may not be used,
+    /// in French for the browser's page; nil when it may.
+    public func refusal(ofOrigin origin: String) -> String? {
+        guard origin.hasPrefix("https://") || allowHTTP else {
+            return "L'adresse endpoint doit commencer par https://."
+        }
+        var host = Substring(origin.drop { $0 != "/" }.dropFirst(2))
+        if !host.hasSuffix("]"), let colon = host.lastIndex(of: ":") { host = host[..<colon] }
+        guard hosts.contains(where: { host == $0 || host.hasSuffix("." + $0) }) else {
+            return "L'adresse endpoint n'est pas celle d'un service de notification connu (PUSH_SERVICE_HOSTS)."
+        }
+        return nil
     }
 }
 

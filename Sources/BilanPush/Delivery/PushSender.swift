@@ -17,16 +17,16 @@ public struct PushSubscriptionAddress: Equatable, Sendable {
 /// `Topic` and the VAPID `Authorization`, and classify the answer.
 public struct PushSender: PushDelivering {
     let signer: VAPIDSigner
-    let allowHTTP: Bool
+    let policy: PushEndpointPolicy
     let timeoutSeconds: Int
     let now: @Sendable () -> Int64
 
     public init(
-        signer: VAPIDSigner, allowHTTP: Bool, timeoutSeconds: Int = 10,
+        signer: VAPIDSigner, policy: PushEndpointPolicy, timeoutSeconds: Int = 10,
         now: @escaping @Sendable () -> Int64 = { UTCTime.nowMilliseconds() / 1000 }
     ) {
         self.signer = signer
-        self.allowHTTP = allowHTTP
+        self.policy = policy
         self.timeoutSeconds = timeoutSeconds
         self.now = now
     }
@@ -34,9 +34,10 @@ public struct PushSender: PushDelivering {
     public func deliver(_ message: PushMessage, to address: PushSubscriptionAddress) -> PushDeliveryOutcome {
         let endpoint = address.subscription.endpoint
         // Checked when stored; checked again so a row edited by hand or a
-        // setting turned off since cannot send a message in clear text.
-        guard let origin = PushEndpoint.origin(of: endpoint), origin.hasPrefix("https://") || allowHTTP else {
-            return .rejected(detail: "endpoint is not https (PUSH_ALLOW_HTTP is off)")
+        // setting changed since cannot send a message in clear text or to a
+        // host that is not a push service.
+        guard let origin = PushEndpoint.origin(of: endpoint), policy.refusal(ofOrigin: origin) == nil else {
+            return .rejected(detail: "endpoint not allowed (https and PUSH_SERVICE_HOSTS; PUSH_ALLOW_HTTP for http)")
         }
         let body: [UInt8]
         do {

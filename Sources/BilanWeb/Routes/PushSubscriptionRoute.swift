@@ -38,12 +38,12 @@ public struct PushSubscriptionRoute: RequestHandler {
         do {
             if request.method == "POST" {
                 try store.saveSubscription(
-                    try PushSubscription.validated(body, allowHTTP: configuration.pushAllowHTTP), ofUser: user)
+                    try PushSubscription.validated(body, policy: configuration.pushEndpointPolicy), ofUser: user)
                 logger.info("push subscription saved", metadata: ["user": "\(user)"])
                 return Response.json(201, ["subscribed": true])
             }
             try store.deleteSubscription(
-                endpoint: try PushSubscription.validatedEndpoint(body, allowHTTP: configuration.pushAllowHTTP),
+                endpoint: try PushSubscription.validatedEndpoint(body, policy: configuration.pushEndpointPolicy),
                 ofUser: user)
             logger.info("push subscription removed", metadata: ["user": "\(user)"])
             return Response(status: 204, headers: [("Cache-Control", "no-store")])
