@@ -30,7 +30,7 @@ import re
 import unicodedata
 from pathlib import Path
 
-from testservers.swift_constants import report_headings
+from testservers.swift_constants import TEMPLATE_PATHS, report_headings
 
 FINAL_MARKER = "## Synthèse de votre profil"
 REPAIR_MARKER = "<<<BILAN_A_REPARER"
@@ -40,7 +40,7 @@ REPORT_FAULTS = (
     "report-extra-heading", "report-html", "report-offlist-link", "report-huge",
     "report-no-dates", "report-short",
 )
-LABELS_FILE = Path(__file__).resolve().parent.parent / "templates" / "labels.txt"
+LABELS_FILE = TEMPLATE_PATHS["labels"]
 
 # The report's length target, inside the check's 1,500-2,500 words.
 WORDS_LOW, WORDS_HIGH = 1650, 2250

@@ -25,6 +25,7 @@ import requests
 
 HERE = Path(__file__).resolve().parent
 from testservers import fake_report_writer  # the writer is also tested directly
+from testservers.swift_constants import TEMPLATE_PATHS
 
 PYTHON = sys.executable
 MODEL = "gemini-3.6-flash"
@@ -201,7 +202,7 @@ FALLBACK_LABELS = fake_report_writer.DEFAULT_FIELD_LABELS  # one table: the writ
 
 def read_labels():
     labels = {}
-    path = REPO / "templates" / "labels.txt"
+    path = TEMPLATE_PATHS["labels"]
     if path.exists():
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip() and not line.startswith("#") and " = " in line:
@@ -1298,7 +1299,7 @@ def test_every_fixture_gets_a_pass_1_answer_the_generator_accepts(path):
 
 @pytest.mark.parametrize("path", FIXTURE_FILES[:6], ids=lambda path: path.stem)
 def test_the_repository_pass_1_schema_is_answered(path):
-    schema_file = REPO / "templates" / "prompts" / "1-initial-schema.json"
+    schema_file = TEMPLATE_PATHS["initialSchema"]
     schema = json.loads(schema_file.read_text(encoding="utf-8"))
     questionnaire = json.loads(path.read_text(encoding="utf-8"))
     value = json.loads(fake_report_writer.answer_text("json", pass_prompt(questionnaire, "json"), schema))

@@ -53,12 +53,7 @@ public struct ServiceChecks {
 
     func templates() -> Result {
         let library = TemplateLibrary(directory: configuration.templatesDirectory)
-        let names = [
-            "prompts/system.txt", "prompts/1-initial.txt", "prompts/1-initial-schema.json",
-            "prompts/2-psychopedagogique.txt", "prompts/3-terrain.txt", "prompts/repair.txt", "mail/bilan-ready.txt",
-            "mail/bilan-ready.html", "mail/login.txt", "mail/login.html", "pages/result.html", "pages/not-found.html",
-            "pages/history.html", ReportPrintDocument.templateName,
-        ]
+        let names = TemplateNames.mustacheTemplates(passes: Pass.allCases.map { ($0.rawValue, $0.key) })
         for name in names {
             do { _ = try library.template(name) } catch { return Result(name: "templates", ok: false, detail: "\(error)") }
         }

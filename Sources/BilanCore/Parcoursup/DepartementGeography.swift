@@ -3,7 +3,7 @@
 /// programme selection. The names of the départements are answer labels and
 /// live in `labels.txt` (`departement.35 = Ille-et-Vilaine`).
 public struct DepartementGeography: Sendable, Equatable {
-    public static let fileName = "parcoursup/departements.txt"
+    public static let fileName = TemplateNames.departements
 
     public struct Place: Sendable, Equatable {
         public var academie: String

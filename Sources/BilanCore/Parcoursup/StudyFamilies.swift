@@ -4,7 +4,7 @@
 /// (`form_lib_voe_acc`) that start with a given text: « écoles d'art » are
 /// the DN MADE among the « Autre formation », not all of them.
 public struct StudyFamilies: Sendable, Equatable {
-    public static let fileName = "parcoursup/familles.txt"
+    public static let fileName = TemplateNames.studyFamilies
 
     public struct Family: Sendable, Equatable, Hashable {
         public var fili: String

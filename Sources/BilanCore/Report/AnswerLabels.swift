@@ -2,7 +2,7 @@
 /// codes (`specialites.PHYSIQUE_CHIMIE = physique-chimie`). One file serves
 /// the prompts and the pages, so what the model reads is what the student reads.
 public struct AnswerLabels: Sendable {
-    public static let fileName = "labels.txt"
+    public static let fileName = TemplateNames.labels
     var labels: [String: String]
 
     public init(_ labels: [String: String]) { self.labels = labels }

@@ -23,7 +23,7 @@ public struct DatedFact: Sendable, Equatable {
 
 /// `templates/facts.txt`: `SCHOOL_YEAR | VALID_UNTIL | SOURCE | TEXT` a line.
 public struct DatedFacts: Sendable {
-    public static let fileName = "facts.txt"
+    public static let fileName = TemplateNames.facts
     public var all: [DatedFact]
 
     public init(_ all: [DatedFact]) { self.all = all }

@@ -4,7 +4,7 @@
 /// Matching ignores case, accents and apostrophe style, on word boundaries,
 /// so « J’en peux plus » matches the phrase « j'en peux plus ».
 public struct DistressDetector: Sendable {
-    public static let fileName = "safety/detresse.txt"
+    public static let fileName = TemplateNames.distressPhrases
     let phrases: [String]
 
     public init(phrases: [String]) {

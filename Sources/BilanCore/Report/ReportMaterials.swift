@@ -40,6 +40,6 @@ public struct ReportMaterials: Sendable {
 
     /// `prompts/niveaux/terminale.txt` for `TERMINALE`.
     public static func levelFile(_ niveau: String) -> String {
-        "prompts/niveaux/\(niveau.lowercased()).txt"
+        "\(TemplateNames.levelsFolder)/\(niveau.lowercased()).txt"
     }
 }

@@ -54,7 +54,7 @@ public struct BilanNotifier {
         let attachments = attachedPDF(id)
         do {
             try mailer.send(
-                template: "bilan-ready", to: recipient, subject: Self.subject, values: values, attachments: attachments)
+                template: TemplateNames.readyMail, to: recipient, subject: Self.subject, values: values, attachments: attachments)
         } catch {
             logger.error(
                 "notification not sent; recovery will retry",

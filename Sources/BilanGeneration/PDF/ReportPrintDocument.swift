@@ -13,8 +13,8 @@ import BilanMarkdown
 public struct ReportPrintDocument {
     /// The print template's folder under `templates/`: its CSS and any image
     /// it names live there, and WeasyPrint resolves relative URLs in it.
-    public static let folder = "pdf"
-    public static let templateName = folder + "/report.html"
+    public static let folder = TemplateNames.printFolder
+    public static let templateName = TemplateNames.printDocument
 
     let templates: TemplateLibrary
     let wording: AnswerWording

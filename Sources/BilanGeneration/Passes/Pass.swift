@@ -15,7 +15,7 @@ public enum Pass: Int, CaseIterable, Sendable {
         }
     }
 
-    var promptTemplate: String { "prompts/\(rawValue)-\(key).txt" }
+    var promptTemplate: String { TemplateNames.passPrompt(number: rawValue, key: key) }
 
     var maxOutputTokens: Int {
         switch self {

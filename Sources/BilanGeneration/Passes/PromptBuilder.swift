@@ -36,7 +36,7 @@ public struct PromptBuilder {
     }
 
     public func systemInstruction() throws -> String {
-        try templates.template("prompts/system.txt").render([:], escape: { $0 })
+        try templates.template(TemplateNames.systemPrompt).render([:], escape: { $0 })
     }
 
     public func prompt(for pass: Pass, _ subject: Subject) throws -> String {
@@ -48,14 +48,14 @@ public struct PromptBuilder {
         var values = values(subject, facts: true)
         values["report"] = .text(report.replacingBlockMarkers())
         values["brokenRules"] = .list(verdict.broken.map { .text(RepairInstructions.instruction(for: $0, hosts: linkHosts)) })
-        return try templates.template("prompts/repair.txt").render(.object(values), escape: { $0 })
+        return try templates.template(TemplateNames.repairPrompt).render(.object(values), escape: { $0 })
     }
 
     public func responseSchema(for pass: Pass) throws -> JSONValue? {
         guard pass == .initial else { return nil }
-        let source = try templates.template("prompts/1-initial-schema.json").render([:], escape: { $0 })
+        let source = try templates.template(TemplateNames.initialSchema).render([:], escape: { $0 })
         guard let schema = try? JSONParser.parse(source) else {
-            throw TemplateLibrary.Missing(path: "prompts/1-initial-schema.json", problem: "invalid JSON")
+            throw TemplateLibrary.Missing(path: TemplateNames.initialSchema, problem: "invalid JSON")
         }
         return schema
     }

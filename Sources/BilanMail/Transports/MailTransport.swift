@@ -43,8 +43,8 @@ public struct Mailer {
         guard MailAddress.isPlausible(recipient) else {
             throw MailError(transport: "mail", detail: "adresse destinataire invalide")
         }
-        let text = try templates.template("mail/\(name).txt").render(values, escape: { $0 })
-        let html = try templates.template("mail/\(name).html").render(values)
+        let text = try templates.template(TemplateNames.mailText(name)).render(values, escape: { $0 })
+        let html = try templates.template(TemplateNames.mailHTML(name)).render(values)
         let message = MailMessage(
             from: configuration.mailFrom, to: recipient, subject: subject, textBody: text, htmlBody: html,
             domain: MailAddress.bare(configuration.mailFrom).split(separator: "@").last.map(String.init) ?? "localhost",

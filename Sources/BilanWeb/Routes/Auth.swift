@@ -85,7 +85,7 @@ public struct AuthRoutes: RequestHandler {
         let token = SessionToken.generate()
         let url = configuration.publicURL.link("/auth/callback?token=" + token)
         let mail = QueuedMail(
-            kind: "login", subject: "Votre lien de connexion", template: "login",
+            kind: "login", subject: "Votre lien de connexion", template: TemplateNames.loginMail,
             values: ["link": .string(url), "minutes": "15"])
         let link = LoginLink(
             token: token, email: email, returnTo: returnTo, lifetimeSeconds: Self.loginTokenLifetime, mail: mail)
@@ -112,7 +112,7 @@ public struct AuthRoutes: RequestHandler {
         guard let email = try store.address(ofUsableLoginToken: token) else {
             return invalidLinkPage()
         }
-        let page = try templates.template("pages/login-confirm.html").render([
+        let page = try templates.template(TemplateNames.loginConfirmPage).render([
             "maskedEmail": .text(MailAddress.masked(email)), "token": .text(token),
         ])
         var response = Response.html(200, page, headers: Self.privateHeaders)

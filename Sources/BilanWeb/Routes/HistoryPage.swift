@@ -21,7 +21,7 @@ struct HistoryPage {
         guard let history = found else { return pages.redirectToLogin(request) }
         let items = history.map(item)
         let values: TemplateValue = ["hasBilans": .bool(!items.isEmpty), "bilans": .list(items)]
-        return Response.html(200, try pages.pageTemplate("history.html").render(values))
+        return Response.html(200, try pages.pageTemplate(TemplateNames.historyPage).render(values))
     }
 
     private func item(_ bilan: BilanSnapshot) -> TemplateValue {

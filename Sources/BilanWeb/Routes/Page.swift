@@ -100,7 +100,7 @@ public struct PageRoute: RequestHandler {
             values["errorMessage"] = .text(bilan.errorMessage ?? BilanMessages.genericFailure)
             values["canRetry"] = .bool(try canStartAgain(user))
         }
-        return try pages.pageTemplate("result.html").render(.object(values))
+        return try pages.pageTemplate(TemplateNames.resultPage).render(.object(values))
     }
 
     /// The HTML the generator stored at completion; reports stored before

@@ -18,7 +18,7 @@ struct PageResponses {
 
     /// Unknown, malformed and foreign ids alike (nothing tells them apart).
     func notFoundPage() throws -> Response {
-        Response.html(404, try pageTemplate("not-found.html").render([:]))
+        Response.html(404, try pageTemplate(TemplateNames.notFoundPage).render([:]))
     }
 
     func unavailablePage() -> Response {
@@ -44,7 +44,7 @@ struct PageResponses {
 
     func pageTemplate(_ name: String) throws -> Template {
         do {
-            return try templates.template("pages/" + name)
+            return try templates.template(name)
         } catch {
             logger.error("page template unusable", metadata: ["cause": "\(error)"])
             throw HTTPError.internalError
