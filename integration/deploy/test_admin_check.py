@@ -19,7 +19,7 @@ LINE = re.compile(r"^(ok  |warn|FAIL) (\S+) +(.*)$")
 # One gemini line per configured model: the default and its default fallback (SPEC §12).
 GEMINI = ["gemini:gemini-3.6-flash", "gemini:gemini-3.5-flash"]
 NAMES = ["configuration", "database", "direct-database", "templates", "report-files", "facts", "generator-slots",
-         *GEMINI, "mail", "weasyprint"]
+         *GEMINI, "mail", "weasyprint", "push"]
 SMTP_SECRET = "sm7p-pa55word"
 
 
